@@ -1,0 +1,119 @@
+"""Rotation groups acting on spatial tensors (images and latent feature maps alike).
+
+One abstraction: a group samples elements from a seeded generator, composes and inverts them,
+and acts on a tensor of shape (B, C, *spatial) with one element per batch item. The same
+``act`` is used on images and on latent feature maps, so conventions cannot drift apart.
+
+Convention: element ``k`` of C4 rotates the (H, W) grid by k quarter turns with
+``torch.rot90(x, k, dims=(-2, -1))``; SO(2) angle ``theta`` rotates in the same direction, so
+``SO2.act(k * pi / 2, x) == C4.act(k, x)`` up to interpolation (exactly, for square grids).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+class Group:
+    """Interface every group implements; elements are a 1-D tensor with one entry per item."""
+
+    name: str
+    exact: bool  # True when the action permutes grid cells (no interpolation)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def identity(self, n: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def compose(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The element ``a . b`` (apply b first, then a)."""
+        raise NotImplementedError
+
+    def inverse(self, a: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def act(self, g: torch.Tensor, x: torch.Tensor, fill: float = 0.0) -> torch.Tensor:
+        """Apply element g[i] to x[i]; ``fill`` is the value for cells rotated in from outside."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class C4(Group):
+    """Quarter-turn rotations of a square 2-D grid, as the authors' released code trains."""
+
+    name: str = "C4"
+    exact: bool = True
+
+    def sample(self, n, generator):
+        # The authors draw theta ~ U[0, 360) and snap it to a multiple of 90 degrees: uniform on {0..3}.
+        return torch.randint(0, 4, (n,), generator=generator)
+
+    def identity(self, n):
+        return torch.zeros(n, dtype=torch.long)
+
+    def compose(self, a, b):
+        return (a + b) % 4
+
+    def inverse(self, a):
+        return (-a) % 4
+
+    def act(self, g, x, fill=0.0):
+        # One rot90 per distinct k over the whole sub-batch (at most four calls), not one per item.
+        g = g.to(x.device)
+        out = torch.empty_like(x)
+        for k in range(4):
+            idx = (g == k).nonzero(as_tuple=True)[0]
+            if idx.numel():
+                out[idx] = torch.rot90(x[idx], k, dims=(-2, -1))
+        return out
+
+
+@dataclass(frozen=True)
+class SO2(Group):
+    """Continuous planar rotations, theta ~ U[0, 2 pi), applied with bilinear resampling."""
+
+    name: str = "SO2"
+    exact: bool = False
+
+    def sample(self, n, generator):
+        return torch.rand(n, generator=generator, dtype=torch.float64) * (2 * math.pi)
+
+    def identity(self, n):
+        return torch.zeros(n, dtype=torch.float64)
+
+    def compose(self, a, b):
+        return torch.remainder(a + b, 2 * math.pi)
+
+    def inverse(self, a):
+        return torch.remainder(-a, 2 * math.pi)
+
+    def act(self, g, x, fill=0.0):
+        theta = g.to(device=x.device, dtype=torch.float64)
+        cos, sin = torch.cos(theta), torch.sin(theta)
+        # affine_grid maps output coords (x=col, y=row) to input coords. Sampling the input at
+        # R(theta) applied to the output position rotates content like rot90 does (rows up).
+        zero = torch.zeros_like(cos)
+        matrix = torch.stack(
+            [torch.stack([cos, -sin, zero], -1), torch.stack([sin, cos, zero], -1)], -2
+        ).to(x.dtype)
+        grid = F.affine_grid(matrix, list(x.shape), align_corners=False)
+        shifted = x - fill
+        rotated = F.grid_sample(
+            shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False
+        )
+        return rotated + fill
+
+
+GROUPS: dict[str, Group] = {"C4": C4(), "SO2": SO2()}
+
+
+def get_group(name: str) -> Group:
+    try:
+        return GROUPS[name]
+    except KeyError:
+        raise ValueError(f"unknown group {name!r}; known groups: {sorted(GROUPS)}") from None

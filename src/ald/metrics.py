@@ -1,0 +1,32 @@
+"""Image-quality metrics on predicted vs true T_g(x), as README "Metrics" defines them.
+
+Images are mapped from the model's [-1, 1] to [0, 1] and clipped; PSNR, SSIM and RMSE are computed
+per image (or volume) and then averaged. SSIM is scikit-image's, with a Gaussian window of
+sigma 1.5 (11 taps, truncate=3.5) and population covariances, as in Wang et al. (2004).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.metrics import structural_similarity
+
+
+def to_unit_range(x: np.ndarray) -> np.ndarray:
+    return np.clip((np.asarray(x, dtype=np.float64) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def per_item_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
+    """PSNR (dB), SSIM and RMSE of each item; inputs (N, *spatial) already in [0, 1]."""
+    pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
+    if pred.shape != target.shape:
+        raise ValueError(f"prediction shape {pred.shape} differs from target shape {target.shape}")
+    axes = tuple(range(1, pred.ndim))
+    mse = ((pred - target) ** 2).mean(axis=axes)
+    with np.errstate(divide="ignore"):
+        psnr = 10.0 * np.log10(1.0 / mse)
+    ssim = np.array([
+        structural_similarity(p, t, data_range=1.0, gaussian_weights=True, sigma=1.5,
+                              use_sample_covariance=False)
+        for p, t in zip(pred, target)
+    ])
+    return {"psnr": psnr, "ssim": ssim, "rmse": np.sqrt(mse)}

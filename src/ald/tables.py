@@ -1,0 +1,80 @@
+"""Result tables: our per-seed metrics aggregated to mean +- std, beside the paper's values.
+
+Each table is written three ways from one data frame: CSV (numbers, for machines), Markdown
+(for the README and the HTML report) and LaTeX (for papers).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from . import paper_values
+
+METRICS = (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse", "RMSE"))
+
+
+def load_metrics(paths: list[Path]) -> pd.DataFrame:
+    """One row per metrics file: its identity (dataset, group, model, seed, ...) and scores."""
+    rows = []
+    for path in paths:
+        result = json.loads(Path(path).read_text())
+        rows.append({**result["identity"], **{m: result[m] for m, _ in METRICS},
+                     "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
+    return pd.DataFrame(rows)
+
+
+def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, sample std (ddof=1; NaN for one seed) and seed count of every metric per key."""
+    long = frame.melt(id_vars=keys + ["seed"], value_vars=[m for m, _ in METRICS], var_name="metric")
+    stats = long.groupby(keys + ["metric"], sort=False)["value"].agg(["mean", "std", "count"])
+    stats = stats.rename(columns={"count": "n_seeds"}).reset_index()
+    stats["metric"] = stats["metric"].map(dict(METRICS))
+    return stats
+
+
+def table1(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows per dataset x group x metric; ours beside the paper's Table 1 value and the difference."""
+    stats = aggregate(frame, ["dataset", "paper_row", "group", "model", "paper_column"])
+    stats["paper"] = [paper_values.table1_value(r, m, c)
+                      for r, m, c in zip(stats["paper_row"], stats["metric"], stats["paper_column"])]
+    stats["difference"] = stats["mean"] - stats["paper"].astype(float)
+    stats["paper_source"] = paper_values.TABLE1_SOURCE
+    return stats
+
+
+def format_cell(mean: float, std: float, digits: int) -> str:
+    if pd.isna(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def display_frame(stats: pd.DataFrame) -> pd.DataFrame:
+    """Human-readable cells: one column per model with ours, paper and difference."""
+    digits = {"PSNR": 2, "SSIM": 3, "RMSE": 3}
+    rows = []
+    for (dataset, row, group, metric), block in stats.groupby(
+            ["dataset", "paper_row", "group", "metric"], sort=False):
+        out = {"dataset": dataset, "paper row": row, "group": group, "metric": metric}
+        for _, r in block.iterrows():
+            d = digits[metric]
+            name = r["paper_column"]
+            out[f"{name}: ours (n={r['n_seeds']})"] = format_cell(r["mean"], r["std"], d)
+            out[f"{name}: paper"] = "—" if pd.isna(r["paper"]) else f"{r['paper']:.{d}f}"
+            out[f"{name}: ours − paper"] = "—" if pd.isna(r["difference"]) else f"{r['difference']:+.{d}f}"
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def write_table(stats: pd.DataFrame, stem: Path, title: str, notes: list[str]) -> None:
+    """Write ``stem``.csv (numbers), .md and .tex (formatted), each saying where numbers come from."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stats.to_csv(stem.with_suffix(".csv"), index=False, float_format="%.6g")
+    shown = display_frame(stats)
+    note_lines = "\n".join(f"- {n}" for n in notes)
+    stem.with_suffix(".md").write_text(f"# {title}\n\n{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
+    latex = shown.to_latex(index=False, escape=True, caption=title, label=f"tab:{stem.name}")
+    stem.with_suffix(".tex").write_text(latex.replace("±", r"$\pm$").replace("−", "-").replace("—", "--"))
