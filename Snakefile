@@ -19,9 +19,9 @@ include: "workflow/rules/paper.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True
 
 
 rule table1:

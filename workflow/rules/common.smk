@@ -1,14 +1,20 @@
 import json
+import os
 import shlex
 
 from snakemake.utils import validate
-
 
 validate(config, "../schemas/config.schema.yaml")
 
 RESULTS = config["results"]
 DATA = config["data"]["root"]
 LOGS = f"{RESULTS}/logs"
+ENV = "../../envs/ald.yaml"
+# Every rule runs the library of this checkout (python -m ald.cli), whether or not it is pip-installed.
+shell.prefix(
+    f"export PYTHONPATH={shlex.quote(os.path.join(workflow.basedir, 'src'))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+)
+
 
 wildcard_constraints:
     dataset="|".join(config["datasets"]),
@@ -24,10 +30,6 @@ def table_files(name):
 
 def all_targets():
     return table_files("table1")
-
-
-def run_dir(w):
-    return f"{RESULTS}/models/{w.dataset}/{w.group}/{w.model}/seed{w.seed}"
 
 
 def model_runs(models=None):

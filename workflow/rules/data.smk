@@ -11,8 +11,11 @@ rule fetch_mnist:
         expand(f"{DATA}/raw/mnist/{{file}}", file=MNIST_FILES),
     log:
         f"{LOGS}/fetch/mnist.log",
+    retries: 2
+    conda:
+        ENV
     params:
-        dest=f"{DATA}/raw/mnist",
+        dest=lambda w, output: os.path.dirname(output[0]),
         mirror=(
             f"--mirror {shlex.quote(config['data']['mirror'])}"
             if config["data"].get("mirror")
@@ -20,9 +23,8 @@ rule fetch_mnist:
         ),
         network="" if config["data"].get("allow_network", True) else "--no-network",
         retries=config["data"].get("retries", 3),
-    retries: 2
     shell:
-        "ald fetch --source mnist --dest {params.dest} {params.mirror} {params.network}"
+        "python -m ald.cli fetch --source mnist --dest {params.dest} {params.mirror} {params.network}"
         " --retries {params.retries} > {log} 2>&1"
 
 
@@ -33,11 +35,13 @@ rule prepare_mnist:
         f"{DATA}/prepared/mnist.npz",
     log:
         f"{LOGS}/prepare/mnist.log",
+    conda:
+        ENV
     params:
-        raw=f"{DATA}/raw/mnist",
+        raw=lambda w, input: os.path.dirname(input[0]),
         args=lambda w: quoted_json(config["sources"]["mnist"]),
     shell:
-        "ald prepare --source mnist --raw {params.raw} --params {params.args} --out {output} > {log} 2>&1"
+        "python -m ald.cli prepare --source mnist --raw {params.raw} --params {params.args} --out {output} > {log} 2>&1"
 
 
 rule generate_glyphs:
@@ -45,7 +49,9 @@ rule generate_glyphs:
         f"{DATA}/prepared/glyphs.npz",
     log:
         f"{LOGS}/prepare/glyphs.log",
+    conda:
+        ENV
     params:
         args=lambda w: quoted_json(config["sources"]["glyphs"]),
     shell:
-        "ald prepare --source glyphs --params {params.args} --out {output} > {log} 2>&1"
+        "python -m ald.cli prepare --source glyphs --params {params.args} --out {output} > {log} 2>&1"

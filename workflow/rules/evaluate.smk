@@ -6,6 +6,9 @@ rule evaluate:
         f"{RESULTS}/metrics/{{dataset}}/{{group}}/{{model}}/seed{{seed}}.json",
     log:
         f"{LOGS}/evaluate/{{dataset}}/{{group}}/{{model}}/seed{{seed}}.log",
+    conda:
+        ENV
+    threads: config["training"].get("threads", 2)
     params:
         test_seed=config["evaluation"].get("test_seed", 0),
         identity=lambda w: quoted_json(
@@ -18,7 +21,6 @@ rule evaluate:
                 seed=int(w.seed),
             )
         ),
-    threads: config["training"].get("threads", 2)
     shell:
-        "ald evaluate --checkpoint {input.checkpoint} --run-json {input.record}"
+        "python -m ald.cli evaluate --checkpoint {input.checkpoint} --run-json {input.record}"
         " --test-seed {params.test_seed} --identity {params.identity} --out {output} > {log} 2>&1"

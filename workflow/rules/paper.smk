@@ -5,8 +5,10 @@ rule make_table1:
         report(table_files("table1"), caption="../report/table1.rst", category="Tables"),
     log:
         f"{LOGS}/tables/table1.log",
+    conda:
+        ENV
     params:
-        stem=f"{RESULTS}/tables/table1",
+        stem=lambda w, output: os.path.splitext(output[0])[0],
         notes=lambda w: quoted_json(table_notes()),
     shell:
-        "ald table1 --metrics {input} --notes {params.notes} --out-stem {params.stem} > {log} 2>&1"
+        "python -m ald.cli table1 --metrics {input} --notes {params.notes} --out-stem {params.stem} > {log} 2>&1"

@@ -7,13 +7,15 @@ rule train:
         record=f"{RESULTS}/models/{{dataset}}/{{group}}/{{model}}/seed{{seed}}/run.json",
     log:
         f"{LOGS}/train/{{dataset}}/{{group}}/{{model}}/seed{{seed}}.log",
+    retries: 1
+    conda:
+        ENV
+    threads: config["training"].get("threads", 2)
     params:
         spec=train_spec,
-        out=run_dir,
+        out=lambda w, output: os.path.dirname(output.checkpoint),
         # The side checkpoint is not an output, so Snakemake never deletes it after a failure
         # or a kill; a rerun resumes from it.
         resume=lambda w: f"{RESULTS}/resume/{w.dataset}/{w.group}/{w.model}/seed{w.seed}.pt",
-    threads: config["training"].get("threads", 2)
-    retries: 1
     shell:
-        "ald train --spec {params.spec} --out {params.out} --resume {params.resume} >> {log} 2>&1"
+        "python -m ald.cli train --spec {params.spec} --out {params.out} --resume {params.resume} >> {log} 2>&1"

@@ -1,0 +1,39 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ald import paper_values
+from ald.tables import load_metrics, table1, write_table
+
+
+def write_metrics(tmp_path, seed, psnr, group="C4"):
+    path = tmp_path / f"{group}_{seed}.json"
+    identity = dict(dataset="rotated_mnist", paper_row="RMNIST", group=group, model="ald", paper_column="Ours", seed=seed)
+    path.write_text(json.dumps({"identity": identity, "psnr": psnr, "ssim": 0.9, "rmse": 0.1, "n_variant_channels": 40}))
+    return path
+
+
+def test_table1_aggregates_seeds_beside_the_paper(tmp_path):
+    paths = [write_metrics(tmp_path, s, p) for s, p in [(1, 30.0), (2, 31.0), (3, 32.0)]]
+    paths.append(write_metrics(tmp_path, 1, 20.0, group="SO2"))
+    stats = table1(load_metrics(paths))
+    row = stats[(stats.group == "C4") & (stats.metric == "PSNR")].iloc[0]
+    assert row["mean"] == pytest.approx(31.0) and row["std"] == pytest.approx(1.0) and row["n_seeds"] == 3
+    assert row["paper"] == 30.61 and row["difference"] == pytest.approx(0.39)
+    single = stats[(stats.group == "SO2") & (stats.metric == "PSNR")].iloc[0]
+    assert single["n_seeds"] == 1 and np.isnan(single["std"])
+    write_table(stats, tmp_path / "out" / "table1", "Table 1", ["a note"])
+    md = (tmp_path / "out" / "table1.md").read_text()
+    assert "31.00 ± 1.00" in md and "30.61" in md and "+0.39" in md and "a note" in md
+    assert r"$\pm$" in (tmp_path / "out" / "table1.tex").read_text()
+    csv = pd.read_csv(tmp_path / "out" / "table1.csv")
+    assert set(csv.columns) >= {"dataset", "group", "metric", "mean", "std", "n_seeds", "paper", "difference"}
+
+
+def test_paper_values_are_the_printed_ones():
+    assert paper_values.table1_value("RBMN", "PSNR", "Ours") == 27.15
+    assert paper_values.table1_value("RMNIST", "RMSE", "GALR") == 0.28
+    assert paper_values.table1_value("Adrenals", "SSIM", "CausalVAE") == 0.91
+    assert paper_values.table1_value("Brains", "PSNR", "Ours") is None

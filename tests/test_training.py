@@ -1,0 +1,54 @@
+import csv
+import json
+
+import torch
+
+from ald.evaluate import evaluate
+from ald.training import HISTORY_FIELDS, TrainSpec, load_trained, train
+
+
+def spec_for(npz, epochs, group="C4", **model):
+    return TrainSpec(source_npz=str(npz), block=True, group=group, model={"kind": "ald", **model}, seed=5,
+                     epochs=epochs, batch_size=32, lr=1e-3, threads=1, device="cpu")
+
+
+def test_training_writes_history_record_and_best_checkpoint(glyph_npz, tmp_path):
+    record = train(spec_for(glyph_npz, 2), tmp_path / "run", tmp_path / "resume.pt", log=lambda _: None)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2] and list(rows[0]) == HISTORY_FIELDS
+    assert all(0 <= int(r["n_variant"]) <= 64 for r in rows)
+    for key in ("parameters", "git_commit", "packages", "host", "wall_seconds", "threads"):
+        assert key in record
+    assert record["parameters"]["seed"] == 5 and record["packages"]["torch"].startswith("2.13")
+    saved = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert saved["parameters"] == record["parameters"]
+    best = min(rows, key=lambda r: float(r["val_total"]))
+    assert torch.load(tmp_path / "run" / "best.pt", weights_only=True)["epoch"] == int(best["epoch"])
+
+
+def test_training_reduces_the_loss(glyph_npz, tmp_path):
+    train(spec_for(glyph_npz, 4), tmp_path / "run", tmp_path / "resume.pt", log=lambda _: None)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
+    assert float(rows[-1]["val_recon"]) < 0.8 * float(rows[0]["val_recon"])
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(glyph_npz, tmp_path):
+    train(spec_for(glyph_npz, 3), tmp_path / "full", tmp_path / "full.pt", log=lambda _: None)
+    train(spec_for(glyph_npz, 1), tmp_path / "cut", tmp_path / "cut.pt", log=lambda _: None)  # "killed" after 1
+    lines = []
+    train(spec_for(glyph_npz, 3), tmp_path / "cut", tmp_path / "cut.pt", log=lines.append)
+    assert any("resumed from" in line and "after epoch 1" in line for line in lines)
+    full = torch.load(tmp_path / "full.pt", weights_only=True)["model"]
+    resumed = torch.load(tmp_path / "cut.pt", weights_only=True)["model"]
+    assert all(torch.equal(full[k], resumed[k]) for k in full)
+    assert open(tmp_path / "full" / "history.csv").read().count("\n") == open(tmp_path / "cut" / "history.csv").read().count("\n")
+
+
+def test_evaluate_scores_the_test_pairs(glyph_npz, tmp_path):
+    train(spec_for(glyph_npz, 1, group="SO2", latent_rms_norm=True), tmp_path / "run", tmp_path / "r.pt", log=lambda _: None)
+    result = evaluate(tmp_path / "run" / "best.pt", tmp_path / "run" / "run.json", 0, tmp_path / "m.json",
+                      identity={"dataset": "glyphs"}, device="cpu")
+    assert result["n_test_pairs"] == 64 and result["identity"] == {"dataset": "glyphs"}
+    assert 5 < result["psnr"] < 60 and 0 < result["rmse"] < 1 and -1 < result["ssim"] <= 1
+    model = load_trained(tmp_path / "run" / "best.pt", tmp_path / "run" / "run.json")
+    assert model.latent_rms_norm and model.group.name == "SO2"
