@@ -1,0 +1,131 @@
+"""The Snakemake workflow itself: dry runs, config validation, the demo and a real-MNIST run."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, require_mnist_mirror
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(*args, timeout=1800):
+    # rules call `python`: make it this interpreter, as an activated virtual environment would
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run([*SNAKEMAKE, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def write_config(tmp_path, base: Path, **changes) -> Path:
+    config = yaml.safe_load(base.read_text())
+    for key, value in changes.items():
+        target = config
+        *parents, last = key.split(".")
+        for p in parents:
+            target = target[p]
+        target[last] = value
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_dry_run_of_all_lists_every_paper_job():
+    run = snakemake("-n", "--quiet", "rules", "all")
+    assert run.returncode == 0, run.stderr
+    counts = dict(line.split()[:2] for line in run.stdout.splitlines() if line.strip() and line.split()[0] in {"train", "evaluate", "make_table1"})
+    n_runs = 2 * 2 * 3  # datasets x groups x seeds of config.yaml
+    if not Path(REPO / "results/metrics").exists():
+        assert counts == {"train": str(n_runs), "evaluate": str(n_runs), "make_table1": "1"}
+
+
+def test_every_configured_run_is_in_the_dag(tmp_path):
+    run = snakemake("-n", "--forceall", "all", "--configfile", str(write_config(tmp_path, REPO / "config.yaml")),
+                    "--replace-workflow-config")
+    assert run.returncode == 0, run.stderr
+    for dataset in ("rotated_mnist", "rotated_blocked_mnist"):
+        for group in ("C4", "SO2"):
+            for seed in (42, 43, 44):
+                assert f"results/metrics/{dataset}/{group}/ald/seed{seed}.json" in run.stdout
+
+
+@pytest.mark.parametrize("override, key", [
+    ("bogus_key=1", "bogus_key"),
+    ("training={'epochs': 'ten', 'batch_size': 64, 'lr': 0.001}", "epochs"),
+    ("groups=['C4', 'SO7']", "SO7"),
+])
+def test_bad_config_fails_before_any_job_and_names_the_key(override, key):
+    run = snakemake("-n", "all", "--config", override)
+    assert run.returncode != 0
+    message = run.stdout + run.stderr
+    assert "Error validating config" in message and key in message
+    assert "rule train" not in message
+
+
+def test_lint_and_format_are_clean():
+    lint = snakemake("--lint")
+    assert lint.returncode == 0 and "Congratulations" in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+    fmt = subprocess.run([sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow/"], cwd=REPO,
+                         capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stderr
+
+
+def test_missing_data_without_network_names_each_file(tmp_path):
+    config = write_config(tmp_path, REPO / "config.yaml", results=str(tmp_path / "results"),
+                          **{"data.root": str(tmp_path / "data"), "data.mirror": str(tmp_path / "empty"),
+                             "data.allow_network": False, "data.retries": 1})
+    run = snakemake("--cores", "1", f"{tmp_path}/data/raw/mnist/t10k-labels-idx1-ubyte.gz", "--configfile", str(config),
+                    "--replace-workflow-config", "--retries", "0")
+    assert run.returncode != 0
+    log = (tmp_path / "results/logs/fetch/mnist.log").read_text()
+    for name in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        assert f"cannot obtain {name}" in log
+    assert "set `data: mirror:`" in log
+    assert not list((tmp_path / "data/raw/mnist").glob("*.gz"))
+
+
+def check_table_traces_to_metrics(results: Path):
+    table = pd.read_csv(results / "tables/table1.csv")
+    assert table["mean"].notna().all() and len(table) > 0
+    for _, row in table.iterrows():
+        metrics = [json.loads(p.read_text()) for p in (results / "metrics" / row["dataset"] / row["group"] / row["model"]).glob("seed*.json")]
+        ours = sum(m[row["metric"].lower()] for m in metrics) / len(metrics)
+        assert ours == pytest.approx(row["mean"], rel=1e-5)
+    return table
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    config = write_config(tmp_path, REPO / "profiles/demo/demo.yaml", results=str(tmp_path / "results"),
+                          **{"data.root": str(tmp_path / "data")})
+    run = snakemake("all", "--profile", "profiles/demo", "--configfile", str(config))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = tmp_path / "results"
+    for ext in ("csv", "md", "tex"):
+        assert (results / f"tables/table1.{ext}").stat().st_size > 0
+    table = check_table_traces_to_metrics(results)
+    assert set(table["group"]) == {"C4", "SO2"} and set(table["paper_row"]) == {"RMNIST", "RBMN"}
+    log = (results / "logs/train/rotated_glyphs/C4/ald/seed1.log").read_text()
+    assert "epoch   1" in log and "variant" in log
+
+
+@pytest.mark.slow
+def test_real_mnist_small_run(tmp_path):
+    """The paper workflow on the real MNIST files from the offline mirror, at small scale."""
+    mirror = require_mnist_mirror()
+    config = write_config(tmp_path, REPO / "config.yaml", results=str(tmp_path / "results"), seeds=[1],
+                          groups=["C4"], datasets={"rotated_mnist": {"source": "mnist", "block": False, "paper_row": "RMNIST"}},
+                          **{"data.root": str(tmp_path / "data"), "data.mirror": str(mirror.parent),
+                             "data.allow_network": False, "training.epochs": 1, "training.max_train_items": 3000,
+                             "training.threads": 2})
+    run = snakemake("--cores", "2", "--configfile", str(config), "--replace-workflow-config", "table1")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    table = check_table_traces_to_metrics(tmp_path / "results")
+    psnr = table[table.metric == "PSNR"].iloc[0]
+    assert psnr["paper"] == 30.61 and 12 < psnr["mean"] < 40  # one short epoch already learns the rotation
+    metrics = json.loads((tmp_path / "results/metrics/rotated_mnist/C4/ald/seed1.json").read_text())
+    assert metrics["n_test_pairs"] == 10000
