@@ -1,0 +1,35 @@
+# Two entry points, each setting itself up on a fresh machine:
+#   make demo   - the offline demo: generated data, the whole DAG, every table (a few minutes, 2 cores)
+#   make test   - the test suite (unit tests, workflow dry runs, the demo and a real-MNIST run if present)
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
+
+.PHONY: setup demo test benchmark lint clean-demo
+
+setup: $(VENV)/.installed
+
+# torch first, alone: `pip install torch==2.13.0` takes the CPU build (never torchvision, which drags
+# in CUDA); constraints.txt then pins every other package exactly.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(RUN) snakemake --profile profiles/demo all
+	@echo; cat demo/results/tables/table1.md
+
+test: setup
+	$(RUN) python -m pytest -ra $(PYTEST_ARGS)
+
+benchmark: setup
+	$(RUN) python benchmarks/throughput.py
+
+lint: setup
+	$(RUN) snakemake --lint && $(RUN) snakefmt --check Snakefile workflow/
+
+clean-demo:
+	rm -rf demo/
