@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from ald import paper_values
-from ald.tables import load_metrics, table1, write_table
+from ald.tables import load_metrics, table1, table1_display, write_table
 
 
 def write_metrics(tmp_path, seed, psnr, group="C4"):
@@ -24,7 +24,7 @@ def test_table1_aggregates_seeds_beside_the_paper(tmp_path):
     assert row["paper"] == 30.61 and row["difference"] == pytest.approx(0.39)
     single = stats[(stats.group == "SO2") & (stats.metric == "PSNR")].iloc[0]
     assert single["n_seeds"] == 1 and np.isnan(single["std"])
-    write_table(stats, tmp_path / "out" / "table1", "Table 1", ["a note"])
+    write_table(stats, table1_display(stats), tmp_path / "out" / "table1", "Table 1", ["a note"])
     md = (tmp_path / "out" / "table1.md").read_text()
     assert "31.00 ± 1.00" in md and "30.61" in md and "+0.39" in md and "a note" in md
     assert r"$\pm$" in (tmp_path / "out" / "table1.tex").read_text()

@@ -44,6 +44,25 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(glyph_npz, tmp_path)
     assert open(tmp_path / "full" / "history.csv").read().count("\n") == open(tmp_path / "cut" / "history.csv").read().count("\n")
 
 
+
+def test_resume_restores_outputs_a_killed_job_lost(glyph_npz, tmp_path):
+    """Snakemake deletes the outputs of a killed job; the resumed run puts them back and finishes."""
+    train(spec_for(glyph_npz, 2), tmp_path / "full", tmp_path / "full.pt", log=lambda _: None)
+    train(spec_for(glyph_npz, 1), tmp_path / "cut", tmp_path / "cut.pt", log=lambda _: None)
+    for name in ("best.pt", "history.csv"):
+        (tmp_path / "cut" / name).unlink()
+    train(spec_for(glyph_npz, 2), tmp_path / "cut", tmp_path / "cut.pt", log=lambda _: None)
+    full, cut = (torch.load(tmp_path / d / "best.pt", weights_only=True) for d in ("full", "cut"))
+    assert full["epoch"] == cut["epoch"] and all(torch.equal(full["model"][k], cut["model"][k]) for k in full["model"])
+    assert (tmp_path / "full" / "history.csv").read_text().count("\n") == (tmp_path / "cut" / "history.csv").read_text().count("\n")
+
+
+def test_side_checkpoint_of_other_settings_is_not_resumed(glyph_npz, tmp_path):
+    train(spec_for(glyph_npz, 1), tmp_path / "run", tmp_path / "resume.pt", log=lambda _: None)
+    lines = []
+    train(spec_for(glyph_npz, 1, tau=0.3), tmp_path / "run", tmp_path / "resume.pt", log=lines.append)
+    assert any("starting over" in line for line in lines) and not any("resumed from" in line for line in lines)
+
 def test_evaluate_scores_the_test_pairs(glyph_npz, tmp_path):
     train(spec_for(glyph_npz, 1, group="SO2", latent_rms_norm=True), tmp_path / "run", tmp_path / "r.pt", log=lambda _: None)
     result = evaluate(tmp_path / "run" / "best.pt", tmp_path / "run" / "run.json", 0, tmp_path / "m.json",

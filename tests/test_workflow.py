@@ -42,8 +42,35 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     assert run.returncode == 0, run.stderr
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout, re.MULTILINE))
     n_runs = 2 * 2 * 3  # datasets x groups x seeds of config.yaml
-    assert counts["fetch_mnist"] == counts["prepare_mnist"] == counts["make_table1"] == "1"
-    assert counts["train"] == counts["evaluate"] == str(n_runs)
+    assert counts["fetch_mnist"] == counts["prepare_mnist"] == "1"
+    n_ablation = 2 * 1 * 2 * 3  # datasets x groups [C4] x variants x seeds
+    n_tau = 2 * 1 * (9 - 1) * 1  # datasets x groups x taus other than the model's own x seeds
+    assert counts["train"] == str(n_runs + n_ablation + n_tau)
+    assert counts["evaluate"] == str(n_runs + n_ablation)
+    assert counts["probe"] == str(n_runs + n_tau)  # the sweep at the model's own tau reuses the main runs
+    assert counts["make_table"] == "3" and counts["make_figure"] == "4"
+
+
+def test_variants_resolve_their_parameters(tmp_path):
+    config = write_config(tmp_path, REPO / "config.yaml", results=str(tmp_path / "results"),
+                          **{"data.root": str(tmp_path / "data")})
+    run = snakemake("-n", "-p", "figure3", "table2", "--configfile", str(config), "--replace-workflow-config")
+    assert run.returncode == 0, run.stderr
+    specs = [json.loads(m) for m in re.findall(r"--spec '(\{.*?\})'", run.stdout)]
+    taus = sorted({s["model"]["tau"] for s in specs if s["group"] == "C4" and s["seed"] == 42})
+    assert taus == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    weights = [s["model"]["loss_weights"] for s in specs]
+    assert {"recon": 1.0, "inv": 1.0, "const": 0.0} in weights and {"recon": 1.0, "inv": 0.0, "const": 1.0} in weights
+    assert all(s["model"].get("latent_rms_norm") for s in specs if s["group"] == "SO2")
+
+
+def test_figure_fails_clearly_when_its_inputs_are_missing(tmp_path):
+    from ald.cli import main
+
+    with pytest.raises(FileNotFoundError, match="figure5 needs 2 missing input.*nothing/best.pt.*snakemake"):
+        main(["figure", "figure5", "--inputs", json.dumps(["nothing/best.pt", "nothing/run.json"]),
+              "--out-stem", str(tmp_path / "fig")])
+    assert not (tmp_path / "fig.png").exists()
 
 
 def test_every_configured_run_is_in_the_dag(tmp_path):
@@ -108,8 +135,14 @@ def test_demo_end_to_end(tmp_path):
     run = snakemake("all", "--profile", "profiles/demo", "--configfile", str(config))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = tmp_path / "results"
-    for ext in ("csv", "md", "tex"):
-        assert (results / f"tables/table1.{ext}").stat().st_size > 0
+    for name in ("table1", "table2", "table3"):
+        for ext in ("csv", "md", "tex"):
+            assert (results / f"tables/{name}.{ext}").stat().st_size > 0
+    for name in ("figure2", "figure3", "figure5", "swap"):
+        for ext in ("png", "pdf"):
+            assert (results / f"figures/{name}.{ext}").stat().st_size > 10_000
+    table3 = pd.read_csv(results / "tables/table3.csv")
+    assert set(table3["part"]) == {"z", "z_i", "z_v"} and table3.loc[table3.part == "z", "mean"].min() > 20
     table = check_table_traces_to_metrics(results)
     assert set(table["group"]) == {"C4", "SO2"} and set(table["paper_row"]) == {"RMNIST", "RBMN"}
     log = (results / "logs/train/rotated_glyphs/C4/ald/seed1.log").read_text()

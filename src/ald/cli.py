@@ -50,13 +50,80 @@ def cmd_evaluate(args) -> None:
     print(json.dumps({k: result[k] for k in ("psnr", "ssim", "rmse", "n_variant_channels")}), flush=True)
 
 
-def cmd_table1(args) -> None:
-    from .tables import load_metrics, table1, write_table
+TABLES = {
+    "table1": ("metrics", "Table 1: learning group actions (PSNR, SSIM, RMSE on test pairs)"),
+    "table2": ("metrics", "Table 2: loss ablation (reconstruction always on)"),
+    "table3": ("probes", "Table 3: linear probes of the latent parts (test-split scores, %)"),
+}
 
-    stats = table1(load_metrics([Path(p) for p in args.metrics]))
-    write_table(stats, Path(args.out_stem), "Table 1: learning group actions (PSNR, SSIM, RMSE on test pairs)",
-                json.loads(args.notes))
-    print(stats.to_string(), flush=True)
+
+def cmd_table(args) -> None:
+    from . import tables
+
+    kind, title = TABLES[args.table]
+    loader = tables.load_metrics if kind == "metrics" else tables.load_probes
+    stats = getattr(tables, args.table)(loader([Path(p) for p in args.inputs]))
+    shown = getattr(tables, f"{args.table}_display")(stats)
+    tables.write_table(stats, shown, Path(args.out_stem), title, json.loads(args.notes))
+    print(shown.to_string(), flush=True)
+
+
+def cmd_probe(args) -> None:
+    from .data import pair_set
+    from .probes import probe_model
+    from .training import TrainSpec, load_trained
+
+    spec = TrainSpec(**json.loads(Path(args.run_json).read_text())["parameters"])
+    model = load_trained(Path(args.checkpoint), Path(args.run_json))
+    train_pairs = pair_set(spec.source_npz, "train", model.group, spec.block, args.probe_seed)
+    test_pairs = pair_set(spec.source_npz, "test", model.group, spec.block, args.test_seed)
+    parts = probe_model(model, train_pairs, test_pairs, args.train_items, args.test_items, args.c, args.max_iter)
+    result = {"identity": json.loads(args.identity), "tau": model.tau, "n_variant_channels": model.n_variant(),
+              "n_channels": model.mask_logits.numel(), "train_items": min(args.train_items, len(train_pairs)),
+              "test_items": min(args.test_items, len(test_pairs)), "classifier": "StandardScaler + LogisticRegression",
+              "C": args.c, "max_iter": args.max_iter, "parts": parts}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(json.dumps(parts), flush=True)
+
+
+def flat_paths(value) -> list[str]:
+    """Every path in a nested structure of dicts and lists of paths."""
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value
+    return [p for item in items for p in flat_paths(item)]
+
+
+def cmd_figure(args) -> None:
+    from . import figures
+    from .data import pair_set
+    from .training import TrainSpec, load_trained
+
+    def model_and_pairs(checkpoint, run_json):
+        spec = TrainSpec(**json.loads(Path(run_json).read_text())["parameters"])
+        model = load_trained(Path(checkpoint), Path(run_json))
+        return model, pair_set(spec.source_npz, "test", model.group, spec.block, args.test_seed)
+
+    inputs = json.loads(args.inputs)
+    stem = Path(args.out_stem)
+    missing = [p for p in flat_paths(inputs) if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"{args.figure} needs {len(missing)} missing input(s): {', '.join(missing)}. "
+                                f"Build them first, e.g. `snakemake --cores 2 {missing[0]}`, or run the figure's target.")
+    if args.figure == "figure2":  # inputs: {dataset: {variant: [checkpoint, run_json]}}
+        panels = {}
+        for dataset, variants in inputs.items():
+            loaded = {v: model_and_pairs(*paths) for v, paths in variants.items()}
+            panels[dataset] = ({v: m for v, (m, _) in loaded.items()}, next(iter(loaded.values()))[1])
+        figures.loss_ablation_figure(panels, stem)
+    elif args.figure == "figure3":  # inputs: [probe json, ...]
+        figures.tau_sweep_figure([Path(p) for p in inputs], stem)
+    else:  # figure5 / swap: inputs: [checkpoint, run_json]
+        model, pairs = model_and_pairs(*inputs)
+        draw = figures.latent_magnitude_figure if args.figure == "figure5" else figures.latent_swap_figure
+        draw(model, pairs, stem)
+    print(f"wrote {stem}.png and {stem}.pdf", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,11 +159,32 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("table1", help="write Table 1 from metrics files")
-    p.add_argument("--metrics", nargs="+", required=True)
+    p = sub.add_parser("table", help="write a table (csv, md, tex) from metrics or probe files")
+    p.add_argument("table", choices=sorted(TABLES))
+    p.add_argument("--inputs", nargs="+", required=True)
     p.add_argument("--notes", default="[]", help="JSON list of notes printed under the table")
     p.add_argument("--out-stem", required=True)
-    p.set_defaults(func=cmd_table1)
+    p.set_defaults(func=cmd_table)
+
+    p = sub.add_parser("probe", help="linear probes of z, z_i and z_v of a trained model")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--run-json", required=True)
+    p.add_argument("--probe-seed", type=int, default=0)
+    p.add_argument("--test-seed", type=int, default=0)
+    p.add_argument("--train-items", type=int, default=10000)
+    p.add_argument("--test-items", type=int, default=10000)
+    p.add_argument("--c", type=float, default=1.0)
+    p.add_argument("--max-iter", type=int, default=1000)
+    p.add_argument("--identity", default="{}")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("figure", help="draw a figure (png and pdf)")
+    p.add_argument("figure", choices=["figure2", "figure3", "figure5", "swap"])
+    p.add_argument("--inputs", required=True, help="JSON: the trained models or probe files it shows")
+    p.add_argument("--test-seed", type=int, default=0)
+    p.add_argument("--out-stem", required=True)
+    p.set_defaults(func=cmd_figure)
 
     args = parser.parse_args(argv)
     try:

@@ -30,3 +30,37 @@ def table1_value(row: str, metric: str, model: str) -> float | None:
     if row not in TABLE1 or model not in TABLE1_MODELS:
         return None
     return TABLE1[row][metric][TABLE1_MODELS.index(model)]
+
+TABLE2_SOURCE = "paper Table 2"
+# Loss ablation (reconstruction always on): row -> variant -> (PSNR, SSIM, RMSE).
+TABLE2 = {
+    "RBMN": {"inv_only": (27.16, 0.95, 0.097), "const_only": (27.12, 0.95, 0.098), "both": (27.15, 0.95, 0.097)},
+    "Brains": {"inv_only": (27.86, 0.92, 0.081), "const_only": (27.66, 0.89, 0.083), "both": (31.64, 0.93, 0.052)},
+    "Adrenals": {"inv_only": (28.16, 0.94, 0.079), "const_only": (27.35, 0.93, 0.087), "both": (28.91, 0.97, 0.073)},
+}
+TABLE2_METRICS = ("PSNR", "SSIM", "RMSE")
+
+
+def table2_value(row: str, variant: str, metric: str) -> float | None:
+    if row not in TABLE2:
+        return None
+    return TABLE2[row][variant][TABLE2_METRICS.index(metric)]
+
+
+TABLE3_SOURCE = "paper Table 3"
+# Latent probes: row -> latent part -> (accuracy, precision, recall, F1, AUC), in percent.
+TABLE3 = {
+    "RMNIST": {"z": (92.68, 92.93, 92.68, 92.68, 99.61), "z_i": (19.75, 17.83, 19.75, 10.48, 82.37),
+               "z_v": (93.26, 93.47, 93.26, 93.28, 99.66)},
+    "RBMN": {"z": (93.27, 93.46, 93.27, 93.23, 99.72), "z_i": (44.18, 48.26, 44.18, 40.09, 84.79),
+             "z_v": (94.18, 94.32, 94.18, 94.18, 99.75)},
+    "Adrenals": {"z": (72.15, 81.73, 72.15, 74.26, 81.05), "z_i": (33.22, 80.36, 33.22, 27.65, 76.46),
+                 "z_v": (73.15, 84.18, 73.15, 75.24, 84.20)},
+}
+TABLE3_METRICS = ("accuracy", "precision", "recall", "f1", "auc")
+
+
+def table3_value(row: str, part: str, metric: str) -> float | None:
+    if row not in TABLE3:
+        return None
+    return TABLE3[row][part][TABLE3_METRICS.index(metric)]

@@ -40,40 +40,93 @@ def table1(frame: pd.DataFrame) -> pd.DataFrame:
     stats = aggregate(frame, ["dataset", "paper_row", "group", "model", "paper_column"])
     stats["paper"] = [paper_values.table1_value(r, m, c)
                       for r, m, c in zip(stats["paper_row"], stats["metric"], stats["paper_column"])]
-    stats["difference"] = stats["mean"] - stats["paper"].astype(float)
-    stats["paper_source"] = paper_values.TABLE1_SOURCE
+    return with_difference(stats, paper_values.TABLE1_SOURCE)
+
+
+def table1_display(stats: pd.DataFrame) -> pd.DataFrame:
+    return display_frame(stats, ["dataset", "paper_row", "group", "metric"], "paper_column")
+
+
+def with_difference(stats: pd.DataFrame, source: str) -> pd.DataFrame:
+    stats["paper"] = stats["paper"].astype(float)
+    stats["difference"] = stats["mean"] - stats["paper"]
+    stats["paper_source"] = source
     return stats
 
 
+def table2(frame: pd.DataFrame) -> pd.DataFrame:
+    """Loss ablation: rows per dataset x group x variant, PSNR/SSIM/RMSE beside paper Table 2."""
+    stats = aggregate(frame, ["dataset", "paper_row", "group", "variant"])
+    stats["paper"] = [paper_values.table2_value(r, v, m)
+                      for r, v, m in zip(stats["paper_row"], stats["variant"], stats["metric"])]
+    return with_difference(stats, paper_values.TABLE2_SOURCE)
+
+
+def table2_display(stats: pd.DataFrame) -> pd.DataFrame:
+    return display_frame(stats, ["dataset", "paper_row", "group", "variant"], "metric")
+
+
+def load_probes(paths: list[Path]) -> pd.DataFrame:
+    """One row per probe file, latent part and score; an empty part gives NaN scores."""
+    rows = []
+    for path in paths:
+        result = json.loads(Path(path).read_text())
+        for part, scores in result["parts"].items():
+            for metric in paper_values.TABLE3_METRICS:
+                rows.append({**result["identity"], "part": part, "metric": metric,
+                             "value": None if scores is None else scores[metric],
+                             "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
+    return pd.DataFrame(rows)
+
+
+def table3(frame: pd.DataFrame) -> pd.DataFrame:
+    """Latent probes: rows per dataset x group x part, five scores beside paper Table 3."""
+    keys = ["dataset", "paper_row", "group", "part", "metric"]
+    stats = frame.groupby(keys, sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
+    stats = stats.rename(columns={"count": "n_seeds"})
+    channels = frame.groupby(keys, sort=False)["n_variant_channels"].agg(lambda v: sorted(set(v)))
+    stats["n_variant_channels"] = [str(c) for c in channels.to_numpy()]
+    stats["paper"] = [paper_values.table3_value(r, p, m)
+                      for r, p, m in zip(stats["paper_row"], stats["part"], stats["metric"])]
+    return with_difference(stats, paper_values.TABLE3_SOURCE)
+
+
+def table3_display(stats: pd.DataFrame) -> pd.DataFrame:
+    return display_frame(stats, ["dataset", "paper_row", "group", "part"], "metric")
+
+
+DIGITS = {"PSNR": 2, "SSIM": 3, "RMSE": 3}  # probe scores (percent) get 2
+
+
 def format_cell(mean: float, std: float, digits: int) -> str:
+    if pd.isna(mean):
+        return "empty"  # e.g. z_i of a model whose mask made every channel variant
     if pd.isna(std):
         return f"{mean:.{digits}f}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def display_frame(stats: pd.DataFrame) -> pd.DataFrame:
-    """Human-readable cells: one column per model with ours, paper and difference."""
-    digits = {"PSNR": 2, "SSIM": 3, "RMSE": 3}
+def display_frame(stats: pd.DataFrame, index: list[str], column: str) -> pd.DataFrame:
+    """Human-readable cells: one row per ``index`` key, and per value of ``column`` our mean ± std,
+    the paper's value and the difference."""
     rows = []
-    for (dataset, row, group, metric), block in stats.groupby(
-            ["dataset", "paper_row", "group", "metric"], sort=False):
-        out = {"dataset": dataset, "paper row": row, "group": group, "metric": metric}
+    for key, block in stats.groupby(index, sort=False):
+        out = dict(zip(index, key))
         for _, r in block.iterrows():
-            d = digits[metric]
-            name = r["paper_column"]
+            d = DIGITS.get(r["metric"], 2)
+            name = r[column]
             out[f"{name}: ours (n={r['n_seeds']})"] = format_cell(r["mean"], r["std"], d)
             out[f"{name}: paper"] = "—" if pd.isna(r["paper"]) else f"{r['paper']:.{d}f}"
             out[f"{name}: ours − paper"] = "—" if pd.isna(r["difference"]) else f"{r['difference']:+.{d}f}"
         rows.append(out)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).rename(columns=lambda c: c.replace("_", " "))
 
 
-def write_table(stats: pd.DataFrame, stem: Path, title: str, notes: list[str]) -> None:
+def write_table(stats: pd.DataFrame, shown: pd.DataFrame, stem: Path, title: str, notes: list[str]) -> None:
     """Write ``stem``.csv (numbers), .md and .tex (formatted), each saying where numbers come from."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     stats.to_csv(stem.with_suffix(".csv"), index=False, float_format="%.6g")
-    shown = display_frame(stats)
     note_lines = "\n".join(f"- {n}" for n in notes)
     stem.with_suffix(".md").write_text(f"# {title}\n\n{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
     latex = shown.to_latex(index=False, escape=True, caption=title, label=f"tab:{stem.name}")

@@ -6,6 +6,7 @@ after epoch k continues exactly as the uninterrupted run would (for a fixed thre
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -103,12 +104,17 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
         train_x, train_y = train_x[: spec.max_train_items], train_y[: spec.max_train_items]
     val_pairs = pair_set(spec.source_npz, "val", group, spec.block, spec.val_seed)
 
-    history, best_val, first_epoch = [], float("inf"), 1
-    if resume_path.exists():
-        state = torch.load(resume_path, map_location=device, weights_only=True)
+    history, best_val, best, first_epoch = [], float("inf"), None, 1
+    state = torch.load(resume_path, map_location=device, weights_only=True) if resume_path.exists() else None
+    if state and not resumable(state, spec):
+        log(f"ignoring {resume_path}: made with other settings or more epochs; starting over")
+    elif state:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        history, best_val, first_epoch = state["history"], state["best_val"], state["epoch"] + 1
+        history, best_val, best, first_epoch = state["history"], state["best_val"], state["best"], state["epoch"] + 1
+        # Snakemake deletes the outputs of a failed or killed job: put them back as they were after epoch k.
+        atomic_save(best, out_dir / "best.pt")
+        write_history(history, out_dir / "history.csv")
         log(f"resumed from {resume_path} after epoch {state['epoch']} (best val {best_val:.6f})")
     log(f"training {spec.model['kind']} on {device} with {spec.threads} thread(s): "
         f"{len(train_x)} train pairs, {len(val_pairs)} val pairs, epochs {first_epoch}..{spec.epochs}")
@@ -129,9 +135,10 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
         improved = val_terms["total"] < best_val
         if improved:
             best_val = val_terms["total"]
-            atomic_save({"model": model.state_dict(), "epoch": epoch}, out_dir / "best.pt")
+            best = {"model": copy.deepcopy(model.state_dict()), "epoch": epoch}
+            atomic_save(best, out_dir / "best.pt")
         atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                     "history": history, "best_val": best_val}, resume_path)
+                     "history": history, "best_val": best_val, "best": best, "spec": spec_key(spec)}, resume_path)
         write_history(history, out_dir / "history.csv")
         log(f"epoch {epoch:3d} train {train_terms['total']:.5f} (recon {train_terms['recon']:.5f} "
             f"inv {train_terms['inv']:.5f} const {train_terms['const']:.5f}) val {val_terms['total']:.5f} "
@@ -142,6 +149,16 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
                         extra={"best_val_total": best_val, "epochs_run_this_job": spec.epochs - first_epoch + 1})
     (out_dir / "run.json").write_text(json.dumps(record, indent=2))
     return record
+
+
+def spec_key(spec: TrainSpec) -> dict:
+    """What a side checkpoint must have been made with to be resumed: the spec, except its epoch count."""
+    return {k: v for k, v in spec.__dict__.items() if k != "epochs"}
+
+
+def resumable(state: dict, spec: TrainSpec) -> bool:
+    """A side checkpoint is resumed only when continuing it equals an uninterrupted run of ``spec``."""
+    return state.get("spec") == spec_key(spec) and "best" in state and state["epoch"] <= spec.epochs
 
 
 def write_history(history: list[dict], path: Path) -> None:

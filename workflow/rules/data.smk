@@ -37,6 +37,9 @@ rule prepare_mnist:
         f"{LOGS}/prepare/mnist.log",
     conda:
         ENV
+    resources:
+        runtime=per_attempt(15),
+        mem_mb=per_attempt(2000),
     params:
         raw=lambda w, input: os.path.dirname(input[0]),
         args=lambda w: quoted_json(config["sources"]["mnist"]),
@@ -51,6 +54,9 @@ rule generate_glyphs:
         f"{LOGS}/prepare/glyphs.log",
     conda:
         ENV
+    resources:
+        runtime=per_attempt(15),
+        mem_mb=per_attempt(2000),
     params:
         args=lambda w: quoted_json(config["sources"]["glyphs"]),
     shell:

@@ -7,10 +7,14 @@ rule train:
         record=f"{RESULTS}/models/{{dataset}}/{{group}}/{{model}}/seed{{seed}}/run.json",
     log:
         f"{LOGS}/train/{{dataset}}/{{group}}/{{model}}/seed{{seed}}.log",
-    retries: 1
+    retries: 2
     conda:
         ENV
     threads: config["training"].get("threads", 2)
+    resources:
+        runtime=train_minutes,
+        mem_mb=per_attempt(2000),
+        gpu=train_gpus(),
     params:
         spec=train_spec,
         out=lambda w, output: os.path.dirname(output.checkpoint),

@@ -1,0 +1,135 @@
+"""The paper's figures from trained models and probe results (PNG for reading, PDF for print)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from .paper_values import TABLE3  # noqa: E402
+
+VARIANT_LABELS = {"inv_only": r"$L_{inv}$ only", "const_only": r"$L_{const}$ only", "both": r"$L_{inv}+L_{const}$"}
+
+
+def save(fig, stem: Path) -> None:
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(stem.with_suffix(".png"), dpi=150, bbox_inches="tight")
+    fig.savefig(stem.with_suffix(".pdf"), bbox_inches="tight")
+    plt.close(fig)
+
+
+def unit(img: torch.Tensor) -> np.ndarray:
+    return ((img.detach().cpu().numpy().squeeze() + 1) / 2).clip(0, 1)
+
+
+def show(ax, image, title=None, **kwargs):
+    ax.imshow(image, cmap=kwargs.pop("cmap", "gray"), vmin=kwargs.pop("vmin", 0), vmax=kwargs.pop("vmax", 1), **kwargs)
+    ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+@torch.no_grad()
+def loss_ablation_figure(panels: dict[str, tuple[dict, object]], stem: Path, n_examples: int = 3) -> None:
+    """Figure 2: per dataset, input and ground truth, then each variant's prediction and |error| (0-1)."""
+    variants = [v for v in VARIANT_LABELS if any(v in models for models, _ in panels.values())]
+    rows = [(name, i) for name in panels for i in range(n_examples)]
+    fig, axes = plt.subplots(len(rows), 2 + 2 * len(variants), figsize=(1.3 * (2 + 2 * len(variants)), 1.35 * len(rows)),
+                             squeeze=False)
+    for r, (name, i) in enumerate(rows):
+        models, pairs = panels[name]
+        x, tx, g = pairs.batch(torch.tensor([i]))
+        show(axes[r, 0], unit(x), "input" if r == 0 else None)
+        show(axes[r, 1], unit(tx), "ground truth" if r == 0 else None)
+        axes[r, 0].set_ylabel(f"{name.replace('_', chr(10))}\n#{i}", fontsize=6)
+        for c, variant in enumerate(variants):
+            pred = unit(models[variant].predict(x, g))
+            show(axes[r, 2 + 2 * c], pred, VARIANT_LABELS[variant] if r == 0 else None)
+            im = axes[r, 3 + 2 * c].imshow(np.abs(pred - unit(tx)), cmap="inferno", vmin=0, vmax=1)
+            axes[r, 3 + 2 * c].set_xticks([]), axes[r, 3 + 2 * c].set_yticks([])
+            if r == 0:
+                axes[r, 3 + 2 * c].set_title("|error|", fontsize=8)
+    fig.colorbar(im, ax=axes, shrink=0.5, label="absolute error (intensity in [0, 1])")
+    save(fig, stem)
+
+
+def tau_sweep_figure(probe_files: list[Path], stem: Path) -> None:
+    """Figure 3: probe accuracy of z_v against tau (z as dashed line), and the variant fraction."""
+    results = [json.loads(Path(p).read_text()) for p in probe_files]
+    datasets = sorted({r["identity"]["dataset"] for r in results})
+    fig, (acc_ax, frac_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for k, dataset in enumerate(datasets):
+        rows = sorted((r for r in results if r["identity"]["dataset"] == dataset), key=lambda r: r["tau"])
+        taus = [r["tau"] for r in rows]
+        color = f"C{k}"
+        z_v = [np.nan if r["parts"]["z_v"] is None else r["parts"]["z_v"]["accuracy"] for r in rows]
+        z = [r["parts"]["z"]["accuracy"] for r in rows]
+        acc_ax.plot(taus, z_v, "o-", color=color, label=f"{dataset}: $z_v$ (ours)")
+        empty = [t for t, a in zip(taus, z_v) if np.isnan(a)]
+        if empty:
+            acc_ax.plot(empty, [0.02] * len(empty), "x", color=color, transform=acc_ax.get_xaxis_transform(),
+                        label=f"{dataset}: $z_v$ empty (no variant channel)")
+        acc_ax.plot(taus, z, "--", color=color, alpha=0.7, label=f"{dataset}: $z$ (ours)")
+        paper_row = rows[0]["identity"]["paper_row"]
+        if paper_row in TABLE3:
+            acc_ax.axhline(TABLE3[paper_row]["z_v"][0], color=color, ls=":", lw=1,
+                           label=f"paper {paper_row} $z_v$ at $\\tau$=0.5 (Table 3)")
+        frac_ax.plot(taus, [r["n_variant_channels"] / r["n_channels"] for r in rows], "o-", color=color, label=dataset)
+    acc_ax.set(xlabel=r"mask threshold $\tau$", ylabel="test accuracy (%)", title="Linear probe accuracy")
+    frac_ax.set(xlabel=r"mask threshold $\tau$", ylabel="fraction of variant channels", ylim=(-0.05, 1.05),
+                title=r"Channels assigned to $z_v$")
+    acc_ax.legend(fontsize=7), frac_ax.legend(fontsize=7)
+    acc_ax.grid(alpha=0.3), frac_ax.grid(alpha=0.3)
+    save(fig, stem)
+
+
+def channel_magnitude(z: torch.Tensor) -> np.ndarray:
+    return z.abs().mean(1).squeeze(0).cpu().numpy()
+
+
+@torch.no_grad()
+def latent_magnitude_figure(model, pairs, stem: Path, n_examples: int = 4) -> None:
+    """Figure 5: channel-averaged |z|, |z_v|, |z_i|, |g.z_v| for a few inputs, then output and truth."""
+    titles = ["input", "|z|", "|z_v|", "|z_i|", "|g·z_v|", "output", "ground truth"]
+    rows = []
+    for r in range(n_examples):
+        x, tx, g = pairs.batch(torch.tensor([r]))
+        z = model.encode(x)
+        z_v, z_i = model.split(z)
+        maps = [channel_magnitude(m) for m in (z, z_v, z_i, model.group.act(g, z_v))]
+        rows.append((unit(x), maps, unit(model.predict(x, g)), unit(tx)))
+    top = max(m.max() for _, maps, _, _ in rows for m in maps) or 1.0
+    fig, axes = plt.subplots(n_examples, len(titles), figsize=(1.4 * len(titles), 1.45 * n_examples), squeeze=False)
+    for r, (x, maps, pred, truth) in enumerate(rows):
+        for c, image in enumerate([x, *maps, pred, truth]):
+            if 1 <= c <= 4:
+                show(axes[r, c], image, cmap="viridis", vmin=0, vmax=top)
+            else:
+                show(axes[r, c], image)
+    for c, title in enumerate(titles):
+        axes[0, c].set_title(title, fontsize=8)
+    fig.colorbar(axes[0, 1].images[0], ax=axes[:, 1:5], shrink=0.6, label="mean |activation| over channels")
+    fig.suptitle(f"Latent magnitudes ({model.n_variant()} of {model.mask_logits.numel()} channels variant)", fontsize=8)
+    save(fig, stem)
+
+
+@torch.no_grad()
+def latent_swap_figure(model, pairs, stem: Path, n_pairs: int = 3) -> None:
+    """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1]."""
+    titles = ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"]
+    fig, axes = plt.subplots(n_pairs, 4, figsize=(5.6, 1.45 * n_pairs), squeeze=False)
+    for r in range(n_pairs):
+        x, _, _ = pairs.batch(torch.tensor([2 * r, 2 * r + 1]))
+        z_v, z_i = model.split(model.encode(x))
+        swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
+        for c, img in enumerate([x[0], x[1], swapped[0], swapped[1]]):
+            show(axes[r, c], unit(img), titles[c] if r == 0 else None)
+    fig.suptitle(f"Latent swap ({model.n_variant()} variant channels)", fontsize=8)
+    save(fig, stem)
