@@ -141,6 +141,8 @@ def test_demo_end_to_end(tmp_path):
     for name in ("figure2", "figure3", "figure5", "swap"):
         for ext in ("png", "pdf"):
             assert (results / f"figures/{name}.{ext}").stat().st_size > 10_000
+    report = snakemake("--profile", "profiles/demo", "--configfile", str(config), "--report", str(tmp_path / "report.html"))
+    assert report.returncode == 0 and (tmp_path / "report.html").stat().st_size > 100_000, report.stderr[-2000:]
     table3 = pd.read_csv(results / "tables/table3.csv")
     assert set(table3["part"]) == {"z", "z_i", "z_v"} and table3.loc[table3.part == "z", "mean"].min() > 20
     table = check_table_traces_to_metrics(results)

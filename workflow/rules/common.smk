@@ -115,7 +115,7 @@ def ablation_runs():
         for d in config["datasets"]
         for g in ABLATIONS["groups"]
         for m in models
-        for s in config["seeds"]
+        for s in ABLATIONS.get("seeds", config["seeds"])
     ]
 
 

@@ -6,7 +6,7 @@ rule make_table:
             expand(
                 f"{RESULTS}/tables/{{{{table}}}}.{{ext}}", ext=["csv", "md", "tex"]
             ),
-            caption="../report/{table}.rst",
+            caption="../report/table.rst",
             category="Tables",
         ),
     log:
@@ -29,7 +29,7 @@ rule make_figure:
     output:
         report(
             expand(f"{RESULTS}/figures/{{{{figure}}}}.{{ext}}", ext=["png", "pdf"]),
-            caption="../report/{figure}.rst",
+            caption="../report/figure.rst",
             category="Figures",
         ),
     log:
