@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup demo test benchmark lint clean-demo
+.PHONY: setup demo test benchmark lint slurm-test clean-demo
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,9 @@ test: setup
 
 benchmark: setup
 	$(RUN) python benchmarks/throughput.py
+
+slurm-test: setup
+	$(RUN) bash tests/slurm/run_slurm_test.sh
 
 lint: setup
 	$(RUN) snakemake --lint && $(RUN) snakefmt --check Snakefile workflow/

@@ -22,5 +22,11 @@ def test_workflow_runs_through_a_real_slurm_scheduler_and_resumes_a_cancelled_jo
     # jobs and rules call `python`: make it this interpreter (sbatch passes PATH on to the jobs)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     with capsys.disabled():
-        run = subprocess.run(["bash", str(REPO / "tests/slurm/run_slurm_test.sh")], cwd=REPO, env=env, timeout=1800)
-    assert run.returncode == 0, "SLURM integration test failed (see its output above)"
+        script = subprocess.Popen(["bash", str(REPO / "tests/slurm/run_slurm_test.sh")], cwd=REPO, env=env)
+        try:
+            returncode = script.wait(timeout=1800)
+        except subprocess.TimeoutExpired:
+            script.terminate()  # SIGTERM: the script stops its jobs and daemons before it exits
+            script.wait(timeout=300)
+            pytest.fail("SLURM integration test timed out after 30 min")
+    assert returncode == 0, "SLURM integration test failed (see its output above)"

@@ -39,8 +39,8 @@ own_cluster=0
 submitted_jobs() { grep -ho 'submitted with SLURM jobid [0-9]*' "$WORK"/*.out 2>/dev/null | awk '{print $NF}' || true; }
 stop() {  # stop PID NAME, only if that PID is still the process this script started
   [[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]] || return 0
-  [[ $2 == bash ]] && pkill -TERM -P "$1"   # a background run: its snakemake first
   kill "$1" && for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && kill -KILL "$1"
   echo "stopped $2 (pid $1)"
 }
 cleanup() {
@@ -62,6 +62,7 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM   # exit through cleanup
 
 step "1. packages (installed only if missing)"
 missing=()
@@ -82,6 +83,7 @@ else
   chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key
   install -d -o munge -g munge -m 0755 /run/munge
   install -d -o munge -g munge -m 0700 /var/log/munge /var/lib/munge
+  rm -f /run/munge/munged.pid   # stale: munged is not running
   runuser -u munge -- /usr/sbin/munged   # daemonises and writes its PID file
   wait_for 10 test -s /run/munge/munged.pid
   started+=("$(cat /run/munge/munged.pid) munged")
@@ -154,11 +156,16 @@ config["training"].update(epochs=int(epochs), threads=1)
 yaml.safe_dump(config, open(out, "w"))
 EOF
 }
-# smk NAME TARGET: the workflow through the SLURM profile, output (with the sbatch calls) in $WORK/NAME.out
+# smk NAME TARGET: the workflow through the SLURM profile in the background, output (with the sbatch
+# calls) in $WORK/NAME.out; sets run_pid. In the background, so that a signal reaches cleanup at once.
+# --nolock: the outputs are private to this run, and a snakemake that unlocks deletes the checkout's
+# shared lock dir under any other snakemake running there (two of ours at once, below).
 smk() {
   python -m snakemake --profile profiles/slurm --configfile "$WORK/$1.yaml" --replace-workflow-config \
     --slurm-init-seconds-before-status-checks 5 --slurm-logdir "$WORK/slurm_logs/$1" \
-    --slurm-keep-successful-logs --verbose "$2" >"$WORK/$1.out" 2>&1
+    --slurm-keep-successful-logs --nolock --verbose "$2" >"$WORK/$1.out" 2>&1 &
+  run_pid=$!
+  started+=("$run_pid python")
 }
 show_submissions() {  # the sbatch calls and job ids of a run, for the CI log
   grep -E 'sbatch call:|submitted with SLURM jobid|SLURM status is' "$WORK/$1.out" \
@@ -171,7 +178,8 @@ train_log() { echo "$WORK/$1/results/logs/train/rotated_glyphs/C4/ald/seed1.log"
 cd "$REPO"
 step "4. demo target table1 through --profile profiles/slurm"
 write_config demo "$WORK/demo/results" 2
-smk demo table1 || { tail -50 "$WORK/demo.out"; fail "snakemake (demo) failed"; }
+smk demo table1
+wait "$run_pid" || { tail -50 "$WORK/demo.out"; fail "snakemake (demo) failed"; }
 show_submissions demo
 for ext in csv md tex; do [[ -s $WORK/demo/results/tables/table1.$ext ]] || fail "table1.$ext missing"; done
 cat "$WORK/demo/results/tables/table1.md"
@@ -189,13 +197,10 @@ done
 step "5. cancel a training job mid-run; the retry resumes from its side checkpoint"
 write_config cut "$WORK/cut/results" 10
 write_config full "$WORK/full/results" 10
-# Each run is a background subshell around snakemake (see stop).
-smk cut "$(metrics cut)" &
-cut_pid=$!
-started+=("$cut_pid bash")
-smk full "$(metrics full)" &
-full_pid=$!
-started+=("$full_pid bash")
+smk cut "$(metrics cut)"
+cut_pid=$run_pid
+smk full "$(metrics full)"
+full_pid=$run_pid
 cut_log=$(train_log cut)
 wait_for 300 grep -q '^epoch   1 ' "$cut_log"
 first_job=$(grep -o 'submitted with SLURM jobid [0-9]*' "$WORK/cut.out" | head -1 | awk '{print $NF}')
