@@ -112,10 +112,11 @@ def display_frame(stats: pd.DataFrame, index: list[str], column: str) -> pd.Data
     rows = []
     for key, block in stats.groupby(index, sort=False):
         out = dict(zip(index, key))
+        out["seeds"] = int(block["n_seeds"].max())
         for _, r in block.iterrows():
             d = DIGITS.get(r["metric"], 2)
             name = r[column]
-            out[f"{name}: ours (n={r['n_seeds']})"] = format_cell(r["mean"], r["std"], d)
+            out[f"{name}: ours"] = format_cell(r["mean"], r["std"], d)
             out[f"{name}: paper"] = "—" if pd.isna(r["paper"]) else f"{r['paper']:.{d}f}"
             out[f"{name}: ours − paper"] = "—" if pd.isna(r["difference"]) else f"{r['difference']:+.{d}f}"
         rows.append(out)

@@ -146,7 +146,10 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
             f"{row['pairs_per_second']:.0f} pairs/s{' *best' if improved else ''}")
 
     record = run_record(spec.__dict__, started, spec.threads, device=str(device),
-                        extra={"best_val_total": best_val, "epochs_run_this_job": spec.epochs - first_epoch + 1})
+                        extra={"best_val_total": best_val, "epochs_run_this_job": spec.epochs - first_epoch + 1,
+                               "resumed_after_epoch": first_epoch - 1,
+                               # wall_seconds covers this job only; a resumed run's total is this sum
+                               "epoch_seconds_total": round(sum(r["seconds"] for r in history), 2)})
     (out_dir / "run.json").write_text(json.dumps(record, indent=2))
     return record
 
