@@ -203,7 +203,11 @@ def table_notes(table):
     train_items = t.get("max_train_items") or "all"
     sources = ", ".join(sorted({d["source"] for d in config["datasets"].values()}))
     kind = "probe" if table == "table3" else "metrics"
-    seeds = ABLATIONS.get("seeds", config["seeds"]) if table == "table2" else config["seeds"]
+    seeds = (
+        ABLATIONS.get("seeds", config["seeds"])
+        if table == "table2"
+        else config["seeds"]
+    )
     notes = [
         f"Ours: mean ± sample std over seeds {seeds} (no std for one seed); data source(s): {sources}; "
         f"{t['epochs']} epochs, batch {t['batch_size']}, Adam lr {t['lr']}, training items: {train_items}.",
