@@ -22,6 +22,7 @@ shell.prefix(
 
 
 ABLATIONS = config["ablations"]
+ABLATION_SEEDS = ABLATIONS.get("seeds", config["seeds"])
 TAU_SWEEP = config["tau_sweep"]
 # A configured model ("ald") or one of its variants ("ald-inv_only", "ald-tau0.3").
 MODEL_PATTERN = "({})(-({}|tau[0-9.]+))?".format(
@@ -115,7 +116,7 @@ def ablation_runs():
         for d in config["datasets"]
         for g in ABLATIONS["groups"]
         for m in models
-        for s in ABLATIONS.get("seeds", config["seeds"])
+        for s in ABLATION_SEEDS
     ]
 
 
@@ -203,11 +204,7 @@ def table_notes(table):
     train_items = t.get("max_train_items") or "all"
     sources = ", ".join(sorted({d["source"] for d in config["datasets"].values()}))
     kind = "probe" if table == "table3" else "metrics"
-    seeds = (
-        ABLATIONS.get("seeds", config["seeds"])
-        if table == "table2"
-        else config["seeds"]
-    )
+    seeds = ABLATION_SEEDS if table == "table2" else config["seeds"]
     notes = [
         f"Ours: mean ± sample std over seeds {seeds} (no std for one seed); data source(s): {sources}; "
         f"{t['epochs']} epochs, batch {t['batch_size']}, Adam lr {t['lr']}, training items: {train_items}.",
