@@ -18,49 +18,17 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/paper.smk"
 
 
-# Downloads need the internet and tables take a second: both run on the head node under SLURM.
-localrules:
-    fetch_mnist,
-    make_table,
-    make_figure,
-
-
 rule all:
     default_target: True
     input:
-        all_targets(),
+        [f for files in PLAN.targets().values() for f in files],
 
 
-rule table1:
-    input:
-        table_files("table1"),
+# One target per table and figure (table1 ... swap), from the same list as `all`.
+for _target, _files in PLAN.targets().items():
 
-
-rule table2:
-    input:
-        table_files("table2"),
-
-
-rule table3:
-    input:
-        table_files("table3"),
-
-
-rule figure2:
-    input:
-        figure_files("figure2"),
-
-
-rule figure3:
-    input:
-        figure_files("figure3"),
-
-
-rule figure5:
-    input:
-        figure_files("figure5"),
-
-
-rule swap:
-    input:
-        figure_files("swap"),
+    rule:
+        name:
+            _target
+        input:
+            _files,

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from ald.data import prepare_glyphs, save_source
+from ald.sources import save_source
+from ald.sources.glyphs import prepare_glyphs
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ALD_SHARED_DATA", REPO.parent / "shared" / "data"))

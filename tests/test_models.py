@@ -3,7 +3,8 @@ import torch
 import torch.nn.functional as F
 
 from ald.groups import C4, SO2
-from ald.models import ALD, build_model
+from ald.models import build_model
+from ald.models.ald import ALD
 
 
 def test_architecture_matches_the_authors():
@@ -20,7 +21,7 @@ def test_mask_is_hard_forward_and_straight_through_backward():
     model = ALD(C4(), tau=0.5)
     m = model.mask()
     assert set(m.unique().tolist()) <= {0.0, 1.0}
-    assert m.sum() == model.n_variant()
+    assert m.sum() == model.diagnostics()["n_variant"] == model.variant_channels().sum()
     x = torch.randn(4, 1, 28, 28).clamp(-1, 1)
     g = torch.tensor([1, 2, 3, 1])
     terms = model.loss_terms(x, C4().act(g, x, fill=-1.0), g)
@@ -32,7 +33,7 @@ def test_tau_moves_channels_between_parts():
     torch.manual_seed(0)
     low, high = ALD(C4(), tau=0.1), ALD(C4(), tau=0.9)
     low.mask_logits.data = high.mask_logits.data.clone()
-    assert low.n_variant() == 64 and high.n_variant() == 0
+    assert low.diagnostics()["n_variant"] == 64 and high.diagnostics()["n_variant"] == 0
 
 
 def test_loss_terms_match_their_definitions():
@@ -84,7 +85,10 @@ def test_rms_norm_bounds_the_latent_scale():
 
 
 def test_build_model_from_config_entry():
-    model = build_model({"kind": "ald", "tau": 0.3, "latent_channels": 16}, C4())
-    assert model.tau == 0.3 and model.mask_logits.numel() == 16
+    model = build_model({"kind": "ald", "tau": 0.3, "latent_channels": 16}, C4(), in_channels=3, spatial_dims=2)
+    assert model.tau == 0.3 and model.diagnostics() == {"n_variant": model.diagnostics()["n_variant"], "n_channels": 16}
+    assert model.predict(torch.zeros(2, 3, 28, 28), torch.tensor([1, 2])).shape == (2, 3, 28, 28)
     with pytest.raises(ValueError, match="unknown model kind"):
-        build_model({"kind": "galr"}, C4())
+        build_model({"kind": "galr"}, C4(), in_channels=1, spatial_dims=2)
+    with pytest.raises(ValueError, match="C4 acts on 2-D data but the dataset is 3-D"):
+        build_model({"kind": "ald"}, C4(), in_channels=1, spatial_dims=3)

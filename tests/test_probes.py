@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from ald.data import pair_set
+from ald.pairs import NoRecipe, pair_set
 from ald.groups import C4
-from ald.models import ALD
+from ald.models.ald import ALD
 from ald.probes import classification_scores, latent_features, probe
 
 
@@ -25,19 +25,19 @@ def test_probe_separates_informative_from_noise_features():
     y = rng.integers(0, 4, 600)
     informative = np.eye(4)[y] * 3 + rng.normal(0, 1, (600, 4))
     noise = rng.normal(0, 1, (600, 4))
-    good = probe(informative[:400], y[:400], informative[400:], y[400:])
-    bad = probe(noise[:400], y[:400], noise[400:], y[400:])
+    good = probe(informative[:400], y[:400], informative[400:], y[400:], c=1.0, max_iter=1000)
+    bad = probe(noise[:400], y[:400], noise[400:], y[400:], c=1.0, max_iter=1000)
     assert good["accuracy"] > 80 and 10 < bad["accuracy"] < 45 and bad["auc"] < 65
-    assert probe(np.zeros((10, 0)), y[:10], np.zeros((5, 0)), y[:5]) is None
+    assert probe(np.zeros((10, 0)), y[:10], np.zeros((5, 0)), y[:5], c=1.0, max_iter=10) is None
 
 
 def test_latent_parts_split_the_channels(glyph_npz):
     torch.manual_seed(0)
     model = ALD(C4())
-    pairs = pair_set(glyph_npz, "test", C4(), False, seed=0)
+    pairs = pair_set(glyph_npz, "test", C4(), NoRecipe(), seed=0)
     feats, labels = latent_features(model, pairs, batch_size=20)
     assert np.array_equal(labels, pairs.labels.numpy())
-    n_v = model.n_variant()
+    n_v = model.diagnostics()["n_variant"]
     assert feats["z"].shape == (64, 64 * 49)
     assert feats["z_v"].shape == (64, n_v * 49) and feats["z_i"].shape == (64, (64 - n_v) * 49)
     assert np.allclose(np.sort(feats["z"], 1), np.sort(np.concatenate([feats["z_v"], feats["z_i"]], 1), 1))

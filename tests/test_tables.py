@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ald import paper_values
-from ald.tables import load_metrics, table1, table1_display, write_table
+from ald.paper import values as paper_values
+from ald.paper.tables import load_metrics, table1, table1_display, write_table
 
 
 def write_metrics(tmp_path, seed, psnr, group="C4"):

@@ -4,12 +4,16 @@ import json
 import torch
 
 from ald.evaluate import evaluate
-from ald.training import HISTORY_FIELDS, TrainSpec, load_trained, train
+from ald.training import TrainSpec, load_run, train
+
+HISTORY_FIELDS = ["epoch", "train_recon", "train_inv", "train_const", "train_total", "val_recon", "val_inv",
+                  "val_const", "val_total", "n_variant", "n_channels", "seconds", "pairs_per_second"]
 
 
 def spec_for(npz, epochs, group="C4", **model):
-    return TrainSpec(source_npz=str(npz), block=True, group=group, model={"kind": "ald", **model}, seed=5,
-                     epochs=epochs, batch_size=32, lr=1e-3, threads=1, device="cpu")
+    return TrainSpec(source_npz=str(npz), recipe={"kind": "occluder", "size": 7}, group=group,
+                     model={"kind": "ald", **model}, seed=5, epochs=epochs, batch_size=32, lr=1e-3, val_seed=0,
+                     threads=1, device="cpu", max_train_items=None)
 
 
 def test_training_writes_history_record_and_best_checkpoint(glyph_npz, tmp_path):
@@ -17,7 +21,7 @@ def test_training_writes_history_record_and_best_checkpoint(glyph_npz, tmp_path)
     rows = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
     assert [int(r["epoch"]) for r in rows] == [1, 2] and list(rows[0]) == HISTORY_FIELDS
     assert all(0 <= int(r["n_variant"]) <= 64 for r in rows)
-    for key in ("parameters", "git_commit", "packages", "host", "wall_seconds", "threads"):
+    for key in ("parameters", "git_commit", "packages", "host", "wall_seconds", "threads", "n_parameters"):
         assert key in record
     assert record["parameters"]["seed"] == 5 and record["packages"]["torch"].startswith("2.13")
     saved = json.loads((tmp_path / "run" / "run.json").read_text())
@@ -65,9 +69,9 @@ def test_side_checkpoint_of_other_settings_is_not_resumed(glyph_npz, tmp_path):
 
 def test_evaluate_scores_the_test_pairs(glyph_npz, tmp_path):
     train(spec_for(glyph_npz, 1, group="SO2", latent_rms_norm=True), tmp_path / "run", tmp_path / "r.pt", log=lambda _: None)
-    result = evaluate(tmp_path / "run" / "best.pt", tmp_path / "run" / "run.json", 0, tmp_path / "m.json",
-                      identity={"dataset": "glyphs"}, device="cpu")
+    result = evaluate(tmp_path / "run", 0, tmp_path / "m.json", identity={"dataset": "glyphs"}, device="cpu")
     assert result["n_test_pairs"] == 64 and result["identity"] == {"dataset": "glyphs"}
     assert 5 < result["psnr"] < 60 and 0 < result["rmse"] < 1 and -1 < result["ssim"] <= 1
-    model = load_trained(tmp_path / "run" / "best.pt", tmp_path / "run" / "run.json")
-    assert model.latent_rms_norm and model.group.name == "SO2"
+    run = load_run(tmp_path / "run")
+    assert run.model.latent_rms_norm and run.group.name == "SO2" and run.recipe.size == 7
+    assert result["diagnostics"] == run.model.diagnostics() and result["checkpoint_epoch"] == 1

@@ -42,7 +42,7 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     assert run.returncode == 0, run.stderr
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout, re.MULTILINE))
     n_runs = 2 * 2 * 3  # datasets x groups x seeds of config.yaml
-    assert counts["fetch_mnist"] == counts["prepare_mnist"] == "1"
+    assert counts["fetch_mnist"] == counts["prepare"] == "1"
     n_ablation = 2 * 1 * 2 * 3  # datasets x groups [C4] x variants x seeds
     n_tau = 2 * 1 * (9 - 1) * 1  # datasets x groups x taus other than the model's own x seeds
     assert counts["train"] == str(n_runs + n_ablation + n_tau)
@@ -68,7 +68,7 @@ def test_figure_fails_clearly_when_its_inputs_are_missing(tmp_path):
     from ald.cli import main
 
     with pytest.raises(FileNotFoundError, match="figure5 needs 2 missing input.*nothing/best.pt.*snakemake"):
-        main(["figure", "figure5", "--inputs", json.dumps(["nothing/best.pt", "nothing/run.json"]),
+        main(["figure", "figure5", "--inputs", json.dumps("nothing"), "--test-seed", "0",
               "--out-stem", str(tmp_path / "fig")])
     assert not (tmp_path / "fig.png").exists()
 
@@ -92,8 +92,14 @@ def test_bad_config_fails_before_any_job_and_names_the_key(override, key):
     run = snakemake("-n", "all", "--config", override)
     assert run.returncode != 0
     message = run.stdout + run.stderr
-    assert "Error validating config" in message and key in message
-    assert "rule train" not in message
+    problems = [line for line in message.splitlines() if line.startswith("  - ")]
+    assert "Error validating config (1 problem(s))" in message and len(problems) == 1 and key in problems[0]
+    assert "rule train" not in message and len(message.splitlines()) < 8  # no schema or config dump
+
+
+def test_booleans_can_be_set_on_the_command_line():
+    run = snakemake("-n", "all", "--config", "data={'root': 'data', 'allow_network': 'false'}")
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_lint_and_format_are_clean():
@@ -111,7 +117,7 @@ def test_missing_data_without_network_names_each_file(tmp_path):
     run = snakemake("--cores", "1", f"{tmp_path}/data/raw/mnist/t10k-labels-idx1-ubyte.gz", "--configfile", str(config),
                     "--replace-workflow-config", "--retries", "0")
     assert run.returncode != 0
-    log = (tmp_path / "results/logs/fetch/mnist.log").read_text()
+    log = (tmp_path / "data/logs/fetch/mnist.log").read_text()  # beside the data root it fetched into
     for name in ("train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         assert f"cannot obtain {name}" in log
     assert "set `data: mirror:`" in log
@@ -156,7 +162,7 @@ def test_real_mnist_small_run(tmp_path):
     """The paper workflow on the real MNIST files from the offline mirror, at small scale."""
     mirror = require_mnist_mirror()
     config = write_config(tmp_path, REPO / "config.yaml", results=str(tmp_path / "results"), seeds=[1],
-                          groups=["C4"], datasets={"rotated_mnist": {"source": "mnist", "block": False, "paper_row": "RMNIST"}},
+                          groups=["C4"], datasets={"rotated_mnist": {"source": "mnist", "recipe": {"kind": "none"}, "paper_row": "RMNIST"}},
                           **{"data.root": str(tmp_path / "data"), "data.mirror": str(mirror.parent),
                              "data.allow_network": False, "training.epochs": 1, "training.max_train_items": 3000,
                              "training.threads": 2})

@@ -6,12 +6,18 @@ trusts a partial or corrupt file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
 import os
 import shutil
+import socket
+import ssl
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,21 +34,9 @@ class RemoteFile:
     size: int | None = None
 
 
-MNIST_URLS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-)
-MNIST_FILES = {
-    name: RemoteFile(name, md5, tuple(u + name for u in MNIST_URLS), size)
-    for name, md5, size in [
-        ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873", 9912422),
-        ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432", 28881),
-        ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3", 1648877),
-        ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c", 4542),
-    ]
-}
-# Files per source, by the folder name they have in an offline mirror (e.g. ../shared/data/mnist).
-SOURCE_FILES = {"mnist": MNIST_FILES}
+
+
+DEADLINE_SECONDS = 600.0  # all network time one fetch (or one source's files, in `ald fetch`) may take
 
 
 def md5sum(path: Path, chunk: int = 1 << 20) -> str:
@@ -64,9 +58,79 @@ def _verify_then_move(tmp: Path, spec: RemoteFile, dest: Path, origin: str) -> N
     os.replace(tmp, dest)
 
 
-def _download(url: str, tmp: Path, timeout: float) -> None:
+def _download(url: str, tmp: Path, timeout: float, stop_at: float | None = None) -> None:
+    """Save ``url`` to ``tmp``; a trickling transfer still stops at ``stop_at`` (time.monotonic)."""
     with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
-        shutil.copyfileobj(response, out)
+        while block := response.read(1 << 20):
+            if stop_at is not None and time.monotonic() > stop_at:
+                raise TimeoutError(f"time bound reached while reading {url}")
+            out.write(block)
+
+
+# Errors worth retrying are caught too; _is_permanent tells the ones that will not heal in seconds.
+_NETWORK_ERRORS = (OSError, http.client.HTTPException)  # URLError, HTTPError, TimeoutError are OSErrors
+_PERMANENT_ERRNOS = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH}
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    """No DNS, connection refused, network unreachable, bad certificate or HTTP 4xx: retrying won't help."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return 400 <= exc.code < 500 and exc.code not in (408, 429)
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, (socket.gaierror, ConnectionRefusedError, ssl.SSLCertVerificationError)):
+        return True
+    return getattr(reason, "errno", None) in _PERMANENT_ERRNOS
+
+
+def _print_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _download_with_retries(spec, tmp, dest, retries, timeout, deadline_seconds, errors, say) -> bool:
+    """Try each URL up to ``retries`` times within ``deadline_seconds``; True once ``dest`` is verified.
+
+    Appends one line per failed attempt (and why it stopped) to ``errors``.
+    """
+    stop_at = time.monotonic() + deadline_seconds
+    urls = list(spec.urls)
+    for attempt in range(1, retries + 1):
+        for url in list(urls):
+            remaining = stop_at - time.monotonic()
+            if remaining <= 0:
+                errors.append(f"stopped: the time bound of {deadline_seconds:g} s (deadline_seconds) reached")
+                return False
+            say(f"trying {url} (attempt {attempt}/{retries})")
+            try:
+                _download(url, tmp, min(timeout, remaining), stop_at)
+            except _NETWORK_ERRORS as exc:
+                tmp.unlink(missing_ok=True)
+                errors.append(f"{url} (attempt {attempt}): {exc}")
+                if _is_permanent(exc):
+                    urls.remove(url)
+                say(f"failed: {exc}" + (" (will not retry this URL)" if url not in urls else ""))
+                continue
+            _verify_then_move(tmp, spec, dest, url)
+            say(f"downloaded from {url}, md5 ok")
+            return True
+        if not urls:
+            errors.append("stopped at once: these errors do not heal by retrying (offline? DNS? firewall?)")
+            return False
+        pause = min(2**attempt, 10, stop_at - time.monotonic())
+        if attempt < retries and pause > 0:
+            say(f"waiting {pause:.0f} s before attempt {attempt + 1}/{retries}")
+            time.sleep(pause)
+    return False
+
+
+def _failure_message(spec: RemoteFile, mirror: Path | None, errors: list[str]) -> str:
+    where = f"the mirror {mirror} has no {spec.name}; " if mirror is not None else "no mirror is set; "
+    tried = "\n  ".join(errors) if errors else "network download disabled"
+    return (
+        f"cannot obtain {spec.name} (md5 {spec.md5}): {where}official sources: "
+        f"{', '.join(spec.urls)}.\n  {tried}\nFix: download it from one of those URLs into a folder "
+        f"and set `data: mirror:` in the config (or --config data='{{mirror: DIR}}') to a directory "
+        f"holding <source>/{spec.name}, e.g. ../shared/data."
+    )
 
 
 def fetch(
@@ -76,8 +140,21 @@ def fetch(
     retries: int = 3,
     timeout: float = 60.0,
     allow_network: bool = True,
+    deadline_seconds: float = DEADLINE_SECONDS,
+    log: Callable[[str], None] | None = None,
 ) -> Path:
-    """Place ``spec`` at ``dest`` from the mirror (if given) or the official URLs, verified by md5."""
+    """Place ``spec`` at ``dest`` from the mirror (if given) or the official URLs, verified by md5.
+
+    ``timeout`` bounds each network wait, ``deadline_seconds`` all network time of this call.
+    Errors that will not heal (no DNS, connection refused, unreachable) are not retried.
+    ``log`` gets one line per step (default: stderr).
+    """
+    label = f"{Path(dest).parent.name}/{spec.name}"  # e.g. mnist/train-images-idx3-ubyte.gz
+    log = log or _print_stderr
+
+    def say(message: str) -> None:
+        log(f"{label}: {message}")
+
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
@@ -86,26 +163,11 @@ def fetch(
         if source.exists():
             shutil.copyfile(source, tmp)
             _verify_then_move(tmp, spec, dest, str(source))
+            say(f"copied from mirror {source}, md5 ok")
             return dest
-    errors = []
-    if allow_network:
-        for attempt in range(1, retries + 1):
-            for url in spec.urls:
-                try:
-                    _download(url, tmp, timeout)
-                except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                    errors.append(f"{url} (attempt {attempt}): {exc}")
-                    tmp.unlink(missing_ok=True)
-                    continue
-                _verify_then_move(tmp, spec, dest, url)
-                return dest
-            time.sleep(min(2**attempt, 10))
-    where = f"the mirror {mirror} has no {spec.name}; " if mirror is not None else "no mirror is set; "
-    tried = "\n  ".join(errors) if errors else "network download disabled"
-    raise AcquisitionError(
-        f"cannot obtain {spec.name} (md5 {spec.md5}): {where}official sources: "
-        f"{', '.join(spec.urls)}.\n  {tried}\nFix: download it from one of those URLs into a folder "
-        f"and set `data: mirror:` in the config (or --config data='{{mirror: DIR}}') to a directory "
-        f"holding <source>/{spec.name}, e.g. ../shared/data."
-    )
-
+        say(f"not in mirror {source}")
+    errors: list[str] = []
+    network = (retries, timeout, deadline_seconds)
+    if allow_network and _download_with_retries(spec, tmp, dest, *network, errors, say):
+        return dest
+    raise AcquisitionError(_failure_message(spec, mirror, errors))

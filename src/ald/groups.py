@@ -1,12 +1,16 @@
 """Rotation groups acting on spatial tensors (images and latent feature maps alike).
 
 One abstraction: a group samples elements from a seeded generator, composes and inverts them,
-and acts on a tensor of shape (B, C, *spatial) with one element per batch item. The same
-``act`` is used on images and on latent feature maps, so conventions cannot drift apart.
+and acts on a tensor of shape (B, C, *spatial) with one element per batch item. An element is
+whatever tensor the group needs (``element_shape``): an index for C4, an angle for SO(2), a 3x3
+matrix for SO(3); a batch of n elements has shape (n, *element_shape). The same ``act`` is used on
+images and on latent feature maps, so conventions cannot drift apart.
 
-Convention: element ``k`` of C4 rotates the (H, W) grid by k quarter turns with
-``torch.rot90(x, k, dims=(-2, -1))``; SO(2) angle ``theta`` rotates in the same direction, so
+Convention: element ``k`` of C4 rotates the last two spatial axes by k quarter turns with
+``torch.rot90``; SO(2) angle ``theta`` rotates in the same direction, so
 ``SO2.act(k * pi / 2, x) == C4.act(k, x)`` up to interpolation (exactly, for square grids).
+
+New groups register with ``register_group``; the config accepts every registered name.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import torch.nn.functional as F
 
 
 class Group:
-    """Interface every group implements; elements are a 1-D tensor with one entry per item."""
+    """Interface every group implements."""
 
     name: str
     exact: bool  # True when the action permutes grid cells (no interpolation)
+    spatial_dims: int  # 2 for images, 3 for volumes
+    element_shape: tuple[int, ...] = ()
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         raise NotImplementedError
@@ -41,13 +47,27 @@ class Group:
         """Apply element g[i] to x[i]; ``fill`` is the value for cells rotated in from outside."""
         raise NotImplementedError
 
+    def check_spatial(self, x: torch.Tensor) -> int:
+        """The number of spatial dims of ``x`` (B, C, *spatial), refused if the group cannot act on it."""
+        dims = x.dim() - 2
+        if dims != self.spatial_dims:
+            raise ValueError(
+                f"group {self.name} acts on {self.spatial_dims}-D tensors (B, C, *spatial) but got shape "
+                f"{tuple(x.shape)} ({dims} spatial dims); pick a group for {dims}-D data"
+            )
+        return dims
+
 
 @dataclass(frozen=True)
 class C4(Group):
-    """Quarter-turn rotations of a square 2-D grid, as the authors' released code trains."""
+    """Quarter-turn rotations of the last two spatial axes, as the authors' released code trains.
+
+    With ``spatial_dims=3`` it turns a volume about its first spatial axis.
+    """
 
     name: str = "C4"
     exact: bool = True
+    spatial_dims: int = 2
 
     def sample(self, n, generator):
         # The authors draw theta ~ U[0, 360) and snap it to a multiple of 90 degrees: uniform on {0..3}.
@@ -63,13 +83,15 @@ class C4(Group):
         return (-a) % 4
 
     def act(self, g, x, fill=0.0):
+        self.check_spatial(x)
+        plane = (x.dim() - 2, x.dim() - 1)
         # One rot90 per distinct k over the whole sub-batch (at most four calls), not one per item.
         g = g.to(x.device)
         out = torch.empty_like(x)
         for k in range(4):
             idx = (g == k).nonzero(as_tuple=True)[0]
             if idx.numel():
-                out[idx] = torch.rot90(x[idx], k, dims=(-2, -1))
+                out[idx] = torch.rot90(x[idx], k, dims=plane)
         return out
 
 
@@ -79,6 +101,7 @@ class SO2(Group):
 
     name: str = "SO2"
     exact: bool = False
+    spatial_dims: int = 2
 
     def sample(self, n, generator):
         return torch.rand(n, generator=generator, dtype=torch.float64) * (2 * math.pi)
@@ -93,6 +116,7 @@ class SO2(Group):
         return torch.remainder(-a, 2 * math.pi)
 
     def act(self, g, x, fill=0.0):
+        self.check_spatial(x)
         theta = g.to(device=x.device, dtype=torch.float64)
         cos, sin = torch.cos(theta), torch.sin(theta)
         # affine_grid maps output coords (x=col, y=row) to input coords. Sampling the input at
@@ -109,7 +133,15 @@ class SO2(Group):
         return rotated + fill
 
 
-GROUPS: dict[str, Group] = {"C4": C4(), "SO2": SO2()}
+GROUPS: dict[str, Group] = {}
+
+
+def register_group(group: Group) -> Group:
+    """Make ``group`` available by its name to the config, the data and the models."""
+    if group.name in GROUPS:
+        raise ValueError(f"a group named {group.name!r} is already registered")
+    GROUPS[group.name] = group
+    return group
 
 
 def get_group(name: str) -> Group:
@@ -117,3 +149,7 @@ def get_group(name: str) -> Group:
         return GROUPS[name]
     except KeyError:
         raise ValueError(f"unknown group {name!r}; known groups: {sorted(GROUPS)}") from None
+
+
+register_group(C4())
+register_group(SO2())

@@ -16,17 +16,23 @@ def to_unit_range(x: np.ndarray) -> np.ndarray:
 
 
 def per_item_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarray]:
-    """PSNR (dB), SSIM and RMSE of each item; inputs (N, *spatial) already in [0, 1]."""
+    """PSNR (dB), SSIM and RMSE of each item; inputs (N, C, *spatial) already in [0, 1].
+
+    Several channels (RGB) give one SSIM averaged over channels; volumes get the 3-D SSIM.
+    """
     pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
     if pred.shape != target.shape:
         raise ValueError(f"prediction shape {pred.shape} differs from target shape {target.shape}")
+    channel_axis = 0 if pred.shape[1] > 1 else None
+    if channel_axis is None:  # one channel: the item itself is the image or volume
+        pred, target = pred[:, 0], target[:, 0]
     axes = tuple(range(1, pred.ndim))
     mse = ((pred - target) ** 2).mean(axis=axes)
     with np.errstate(divide="ignore"):
         psnr = 10.0 * np.log10(1.0 / mse)
     ssim = np.array([
         structural_similarity(p, t, data_range=1.0, gaussian_weights=True, sigma=1.5,
-                              use_sample_covariance=False)
+                              use_sample_covariance=False, channel_axis=channel_axis)
         for p, t in zip(pred, target)
     ])
     return {"psnr": psnr, "ssim": ssim, "rmse": np.sqrt(mse)}

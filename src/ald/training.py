@@ -1,4 +1,5 @@
-"""Training with Adam, best-validation checkpointing, per-epoch history and resumable side checkpoints.
+"""Training with Adam, best-validation checkpointing, per-epoch history and resumable side checkpoints,
+and ``load_run``: the one way evaluation, probes and figures get a trained model back.
 
 Everything random is derived from (seed, purpose, epoch), so a run resumed from its side checkpoint
 after epoch k continues exactly as the uninterrupted run would (for a fixed thread count on CPU).
@@ -11,23 +12,18 @@ import csv
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
-from .data import PairSet, load_split, pair_set, seeded_generator
-from .groups import get_group
-from .models import LOSS_TERMS, GroupActionModel, build_model
+from .groups import Group, get_group
+from .models import GroupActionModel, build_model
+from .pairs import PairRecipe, PairSet, build_recipe, pair_set, seeded_generator
 from .provenance import run_record
-
-HISTORY_FIELDS = (
-    ["epoch"]
-    + [f"train_{t}" for t in (*LOSS_TERMS, "total")]
-    + [f"val_{t}" for t in (*LOSS_TERMS, "total")]
-    + ["n_variant", "seconds", "pairs_per_second"]
-)
+from .sources import load_split
 
 
 @dataclass
@@ -35,18 +31,26 @@ class TrainSpec:
     """Everything a training run depends on; it is written verbatim into the run record."""
 
     source_npz: str
-    block: bool
+    recipe: dict  # pair recipe config entry, e.g. {"kind": "occluder", "size": 7}
     group: str
-    model: dict
+    model: dict  # model config entry, e.g. {"kind": "ald", "tau": 0.5, ...}
     seed: int
     epochs: int
     batch_size: int
     lr: float
-    val_seed: int = 0
-    threads: int = 1
-    device: str = "auto"
-    max_train_items: int | None = None  # reduced presets: use only the first N training images
-    extra: dict = field(default_factory=dict)
+    val_seed: int
+    threads: int
+    device: str  # "auto": cuda when visible, else cpu
+    max_train_items: int | None  # reduced presets: use only the first N training images
+
+    @classmethod
+    def from_record(cls, run_json: Path) -> "TrainSpec":
+        parameters = json.loads(Path(run_json).read_text())["parameters"]
+        unknown = set(parameters) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"{run_json}: run record has fields {sorted(unknown)} that this version does not know "
+                             "(written by an older version); retrain the run (snakemake --forcerun train ...)")
+        return cls(**parameters)
 
 
 def pick_device(name: str) -> torch.device:
@@ -55,9 +59,9 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def model_from_spec(spec: TrainSpec) -> GroupActionModel:
-    torch.manual_seed(spec.seed)
-    return build_model(spec.model, get_group(spec.group))
+def data_layout(images: np.ndarray) -> dict[str, int]:
+    """``in_channels`` and ``spatial_dims`` of (N, C, *spatial) images, for ``build_model``."""
+    return {"in_channels": int(images.shape[1]), "spatial_dims": images.ndim - 2}
 
 
 def atomic_save(obj, path: Path) -> None:
@@ -69,15 +73,15 @@ def atomic_save(obj, path: Path) -> None:
 
 
 def run_epoch(model, pairs: PairSet, batch_size: int, device, optimizer=None, order=None) -> dict[str, float]:
-    """One pass over ``pairs``; trains when an optimizer is given. Returns mean loss terms."""
+    """One pass over ``pairs``; trains when an optimizer is given. Returns mean loss terms and total."""
     training = optimizer is not None
     model.train(training)
     order = torch.arange(len(pairs)) if order is None else order
-    sums = {t: 0.0 for t in (*LOSS_TERMS, "total")}
+    sums = {t: 0.0 for t in (*model.loss_names, "total")}
     with torch.set_grad_enabled(training):
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            x, tx, g = pairs.batch(idx, device)
+            x, tx, g, _ = pairs.batch(idx, device)
             terms = model.loss_terms(x, tx, g)
             total = model.total_loss(terms)
             if training:
@@ -89,67 +93,127 @@ def run_epoch(model, pairs: PairSet, batch_size: int, device, optimizer=None, or
     return {name: value / len(order) for name, value in sums.items()}
 
 
+@dataclass
+class Session:
+    """What one training job works with: the model and optimiser, and its data."""
+
+    spec: TrainSpec
+    device: torch.device
+    group: Group
+    recipe: PairRecipe
+    model: GroupActionModel
+    optimizer: torch.optim.Optimizer
+    train_arrays: dict[str, np.ndarray]
+    val_pairs: PairSet
+
+
+@dataclass
+class Progress:
+    """Where training stands; saved in the side checkpoint after every epoch."""
+
+    history: list[dict] = field(default_factory=list)
+    best_val: float = float("inf")
+    best: dict | None = None
+    last_epoch: int = 0
+
+
+def set_up(spec: TrainSpec) -> Session:
+    torch.set_num_threads(spec.threads)
+    device = pick_device(spec.device)
+    group, recipe = get_group(spec.group), build_recipe(spec.recipe)
+    train_arrays = load_split(spec.source_npz, "train")
+    if spec.max_train_items:
+        train_arrays = {key: value[: spec.max_train_items] for key, value in train_arrays.items()}
+    torch.manual_seed(spec.seed)
+    model = build_model(spec.model, group, **data_layout(train_arrays["x"])).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    val_pairs = pair_set(spec.source_npz, "val", group, recipe, spec.val_seed)
+    return Session(spec, device, group, recipe, model, optimizer, train_arrays, val_pairs)
+
+
+def resume(session: Session, resume_path: Path, out_dir: Path, log: Callable[[str], None]) -> Progress:
+    """Progress from the side checkpoint when it continues this exact spec; a fresh start otherwise."""
+    if not resume_path.exists():
+        return Progress()
+    state = torch.load(resume_path, map_location=session.device, weights_only=True)
+    if not resumable(state, session.spec):
+        log(f"ignoring {resume_path}: made with other settings or more epochs; starting over")
+        return Progress()
+    session.model.load_state_dict(state["model"])
+    session.optimizer.load_state_dict(state["optimizer"])
+    progress = Progress(state["history"], state["best_val"], state["best"], state["epoch"])
+    # Snakemake deletes the outputs of a failed or killed job: put them back as they were after epoch k.
+    atomic_save(progress.best, out_dir / "best.pt")
+    write_history(progress.history, out_dir / "history.csv")
+    log(f"resumed from {resume_path} after epoch {progress.last_epoch} (best val {progress.best_val:.6f})")
+    return progress
+
+
+def train_epoch(session: Session, epoch: int) -> dict:
+    """Train one epoch on fresh pairs, validate, and return the history row."""
+    tic = time.time()
+    generator = seeded_generator(session.spec.seed, 1, epoch)
+    pairs = PairSet.plan(session.train_arrays, session.group, session.recipe, generator)
+    order = torch.randperm(len(pairs), generator=generator)
+    model = session.model
+    train_terms = run_epoch(model, pairs, session.spec.batch_size, session.device, session.optimizer, order)
+    train_seconds = time.time() - tic
+    val_terms = run_epoch(model, session.val_pairs, session.spec.batch_size, session.device)
+    return {
+        "epoch": epoch,
+        **{f"train_{k}": v for k, v in train_terms.items()},
+        **{f"val_{k}": v for k, v in val_terms.items()},
+        **model.diagnostics(),
+        "seconds": round(time.time() - tic, 3),
+        "pairs_per_second": round(len(pairs) / train_seconds, 1),
+    }
+
+
+def checkpoint(session: Session, progress: Progress, row: dict, out_dir: Path, resume_path: Path) -> bool:
+    """Record the epoch: best checkpoint if validation improved, side checkpoint, history. True if improved."""
+    progress.history.append(row)
+    progress.last_epoch = row["epoch"]
+    improved = row["val_total"] < progress.best_val
+    if improved:
+        progress.best_val = row["val_total"]
+        progress.best = {"model": copy.deepcopy(session.model.state_dict()), "epoch": row["epoch"]}
+        atomic_save(progress.best, out_dir / "best.pt")
+    atomic_save({"model": session.model.state_dict(), "optimizer": session.optimizer.state_dict(),
+                 "epoch": row["epoch"], "history": progress.history, "best_val": progress.best_val,
+                 "best": progress.best, "spec": spec_key(session.spec)}, resume_path)
+    write_history(progress.history, out_dir / "history.csv")
+    return improved
+
+
+def epoch_line(row: dict, model: GroupActionModel, improved: bool) -> str:
+    terms = " ".join(f"{name} {row[f'train_{name}']:.5f}" for name in model.loss_names)
+    diagnostics = " ".join(f"{name}={row[name]}" for name in model.diagnostics())
+    return (f"epoch {row['epoch']:3d} train {row['train_total']:.5f} ({terms}) val {row['val_total']:.5f} "
+            f"{diagnostics} {row['seconds']:.1f}s {row['pairs_per_second']:.0f} pairs/s{' *best' if improved else ''}")
+
+
 def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str], None] = print) -> dict:
     """Train, writing ``best.pt``, ``history.csv`` and ``run.json`` to ``out_dir``."""
     started = time.time()
     out_dir, resume_path = Path(out_dir), Path(resume_path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(spec.threads)
-    device = pick_device(spec.device)
-    group = get_group(spec.group)
-    model = model_from_spec(spec).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
-    train_x, train_y = load_split(spec.source_npz, "train")
-    if spec.max_train_items:
-        train_x, train_y = train_x[: spec.max_train_items], train_y[: spec.max_train_items]
-    val_pairs = pair_set(spec.source_npz, "val", group, spec.block, spec.val_seed)
-
-    history, best_val, best, first_epoch = [], float("inf"), None, 1
-    state = torch.load(resume_path, map_location=device, weights_only=True) if resume_path.exists() else None
-    if state and not resumable(state, spec):
-        log(f"ignoring {resume_path}: made with other settings or more epochs; starting over")
-    elif state:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history, best_val, best, first_epoch = state["history"], state["best_val"], state["best"], state["epoch"] + 1
-        # Snakemake deletes the outputs of a failed or killed job: put them back as they were after epoch k.
-        atomic_save(best, out_dir / "best.pt")
-        write_history(history, out_dir / "history.csv")
-        log(f"resumed from {resume_path} after epoch {state['epoch']} (best val {best_val:.6f})")
-    log(f"training {spec.model['kind']} on {device} with {spec.threads} thread(s): "
-        f"{len(train_x)} train pairs, {len(val_pairs)} val pairs, epochs {first_epoch}..{spec.epochs}")
-
+    session = set_up(spec)
+    progress = resume(session, resume_path, out_dir, log)
+    n_parameters = sum(p.numel() for p in session.model.parameters())
+    log(f"training {spec.model['kind']} ({n_parameters} parameters) on {session.device} with {spec.threads} "
+        f"thread(s): {len(session.train_arrays['x'])} train pairs, {len(session.val_pairs)} val pairs, "
+        f"epochs {progress.last_epoch + 1}..{spec.epochs}")
+    first_epoch = progress.last_epoch + 1
     for epoch in range(first_epoch, spec.epochs + 1):
-        tic = time.time()
-        generator = seeded_generator(spec.seed, 1, epoch)
-        pairs = PairSet.plan(train_x, train_y, group, spec.block, generator)
-        order = torch.randperm(len(pairs), generator=generator)
-        train_terms = run_epoch(model, pairs, spec.batch_size, device, optimizer, order)
-        train_seconds = time.time() - tic
-        val_terms = run_epoch(model, val_pairs, spec.batch_size, device)
-        row = {"epoch": epoch, "n_variant": model.n_variant(), "seconds": round(time.time() - tic, 3),
-               "pairs_per_second": round(len(pairs) / train_seconds, 1)}
-        row.update({f"train_{k}": v for k, v in train_terms.items()})
-        row.update({f"val_{k}": v for k, v in val_terms.items()})
-        history.append(row)
-        improved = val_terms["total"] < best_val
-        if improved:
-            best_val = val_terms["total"]
-            best = {"model": copy.deepcopy(model.state_dict()), "epoch": epoch}
-            atomic_save(best, out_dir / "best.pt")
-        atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                     "history": history, "best_val": best_val, "best": best, "spec": spec_key(spec)}, resume_path)
-        write_history(history, out_dir / "history.csv")
-        log(f"epoch {epoch:3d} train {train_terms['total']:.5f} (recon {train_terms['recon']:.5f} "
-            f"inv {train_terms['inv']:.5f} const {train_terms['const']:.5f}) val {val_terms['total']:.5f} "
-            f"variant {row['n_variant']}/{model.mask_logits.numel()} {row['seconds']:.1f}s "
-            f"{row['pairs_per_second']:.0f} pairs/s{' *best' if improved else ''}")
-
-    record = run_record(spec.__dict__, started, spec.threads, device=str(device),
-                        extra={"best_val_total": best_val, "epochs_run_this_job": spec.epochs - first_epoch + 1,
+        row = train_epoch(session, epoch)
+        improved = checkpoint(session, progress, row, out_dir, resume_path)
+        log(epoch_line(row, session.model, improved))
+    record = run_record(spec.__dict__, started, spec.threads, device=str(session.device),
+                        extra={"best_val_total": progress.best_val, "n_parameters": n_parameters,
+                               "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,
                                # wall_seconds covers this job only; a resumed run's total is this sum
-                               "epoch_seconds_total": round(sum(r["seconds"] for r in history), 2)})
+                               "epoch_seconds_total": round(sum(r["seconds"] for r in progress.history), 2)})
     (out_dir / "run.json").write_text(json.dumps(record, indent=2))
     return record
 
@@ -166,14 +230,35 @@ def resumable(state: dict, spec: TrainSpec) -> bool:
 
 def write_history(history: list[dict], path: Path) -> None:
     with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=list(history[0]) if history else ["epoch"])
         writer.writeheader()
         writer.writerows(history)
 
 
-def load_trained(checkpoint: Path, run_json: Path, device="cpu") -> GroupActionModel:
-    """Rebuild a trained model from its run record and best checkpoint (weights only)."""
-    spec = TrainSpec(**json.loads(Path(run_json).read_text())["parameters"])
-    model = build_model(spec.model, get_group(spec.group))
-    model.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True)["model"])
-    return model.eval().to(device)
+@dataclass
+class TrainedRun:
+    """A trained model with what made it: its spec, group and pair recipe, and its best epoch."""
+
+    model: GroupActionModel
+    spec: TrainSpec
+    group: Group
+    recipe: PairRecipe
+    checkpoint_epoch: int
+    record: dict
+
+    def pairs(self, split: str, seed: int) -> PairSet:
+        """The fixed, seeded pairs of a split of the run's own dataset (test pairs: ``evaluation.test_seed``)."""
+        return pair_set(self.spec.source_npz, split, self.group, self.recipe, seed)
+
+
+def load_run(run_dir: Path, device: str | torch.device = "cpu") -> TrainedRun:
+    """Rebuild a trained model from ``run_dir``'s run record and best checkpoint (weights only)."""
+    run_dir = Path(run_dir)
+    spec = TrainSpec.from_record(run_dir / "run.json")
+    group = get_group(spec.group)
+    layout = data_layout(load_split(spec.source_npz, "val")["x"])
+    model = build_model(spec.model, group, **layout)
+    best = torch.load(run_dir / "best.pt", map_location=device, weights_only=True)
+    model.load_state_dict(best["model"])
+    record = json.loads((run_dir / "run.json").read_text())
+    return TrainedRun(model.eval().to(device), spec, group, build_recipe(spec.recipe), int(best["epoch"]), record)

@@ -1,63 +1,47 @@
-MNIST_FILES = [
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-]
+# One fetch rule per configured source that has official files (fetch_mnist, ...), one prepare rule for all.
+for _source in [s for s in SETTINGS["sources"] if PLAN.raw_files(s)]:
+
+    rule:
+        name:
+            f"fetch_{_source}"
+        output:
+            PLAN.raw_files(_source),
+        log:
+            f"{DATA}/logs/fetch/{_source}.log",
+        retries: 2
+        localrule: True
+        conda:
+            ENV
+        params:
+            source=_source,
+            dest=lambda w, output: os.path.dirname(output[0]),
+            mirror=(
+                f"--mirror {shlex.quote(SETTINGS['data']['mirror'])}"
+                if SETTINGS["data"]["mirror"]
+                else ""
+            ),
+            network="" if SETTINGS["data"]["allow_network"] else "--no-network",
+            retries=SETTINGS["data"]["retries"],
+        shell:
+            "python -m ald.cli fetch --source {params.source} --dest {params.dest} {params.mirror}"
+            " {params.network} --retries {params.retries} > {log} 2>&1"
 
 
-rule fetch_mnist:
-    output:
-        expand(f"{DATA}/raw/mnist/{{file}}", file=MNIST_FILES),
-    log:
-        f"{LOGS}/fetch/mnist.log",
-    retries: 2
-    conda:
-        ENV
-    params:
-        dest=lambda w, output: os.path.dirname(output[0]),
-        mirror=(
-            f"--mirror {shlex.quote(config['data']['mirror'])}"
-            if config["data"].get("mirror")
-            else ""
-        ),
-        network="" if config["data"].get("allow_network", True) else "--no-network",
-        retries=config["data"].get("retries", 3),
-    shell:
-        "python -m ald.cli fetch --source mnist --dest {params.dest} {params.mirror} {params.network}"
-        " --retries {params.retries} > {log} 2>&1"
-
-
-rule prepare_mnist:
+rule prepare:
     input:
-        rules.fetch_mnist.output,
+        lambda w: PLAN.raw_files(w.source),
     output:
-        f"{DATA}/prepared/mnist.npz",
+        f"{DATA}/prepared/{{source}}.npz",
     log:
-        f"{LOGS}/prepare/mnist.log",
+        f"{DATA}/logs/prepare/{{source}}.log",
     conda:
         ENV
     resources:
         runtime=per_attempt(15),
         mem_mb=per_attempt(2000),
     params:
-        raw=lambda w, input: os.path.dirname(input[0]),
-        args=lambda w: quoted_json(config["sources"]["mnist"]),
+        raw=lambda w: f"{DATA}/raw/{w.source}",
+        args=lambda w: quoted_json(SETTINGS["sources"][w.source]),
     shell:
-        "python -m ald.cli prepare --source mnist --raw {params.raw} --params {params.args} --out {output} > {log} 2>&1"
-
-
-rule generate_glyphs:
-    output:
-        f"{DATA}/prepared/glyphs.npz",
-    log:
-        f"{LOGS}/prepare/glyphs.log",
-    conda:
-        ENV
-    resources:
-        runtime=per_attempt(15),
-        mem_mb=per_attempt(2000),
-    params:
-        args=lambda w: quoted_json(config["sources"]["glyphs"]),
-    shell:
-        "python -m ald.cli prepare --source glyphs --params {params.args} --out {output} > {log} 2>&1"
+        "python -m ald.cli prepare --source {wildcards.source} --raw {params.raw} --params {params.args}"
+        " --out {output} > {log} 2>&1"

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from .paper_values import TABLE3  # noqa: E402
+from ..training import load_run  # noqa: E402
+from .values import TABLE3  # noqa: E402
 
 VARIANT_LABELS = {"inv_only": r"$L_{inv}$ only", "const_only": r"$L_{const}$ only", "both": r"$L_{inv}+L_{const}$"}
 
@@ -25,8 +26,24 @@ def save(fig, stem: Path) -> None:
     plt.close(fig)
 
 
+def middle_slice(a: np.ndarray, spatial_dims: int) -> np.ndarray:
+    """The central slice along the first spatial axis of a volume; images pass through."""
+    return a[..., a.shape[-3] // 2, :, :] if spatial_dims == 3 else a
+
+
 def unit(img: torch.Tensor) -> np.ndarray:
-    return ((img.detach().cpu().numpy().squeeze() + 1) / 2).clip(0, 1)
+    """One item (C, *spatial) or (1, C, *spatial) in [-1, 1] as a picture in [0, 1]: (H, W) for one
+    channel, (H, W, 3) for RGB; volumes show their middle slice."""
+    a = img.detach().cpu().numpy()
+    a = a[0] if a.ndim in (4, 5) and a.shape[0] == 1 else a
+    a = middle_slice(((a + 1) / 2).clip(0, 1), a.ndim - 1)
+    return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
+
+
+def abs_error(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """|pred - truth| per pixel, averaged over colour channels."""
+    error = np.abs(pred - truth)
+    return error.mean(-1) if error.ndim == 3 else error
 
 
 def show(ax, image, title=None, **kwargs):
@@ -45,14 +62,14 @@ def loss_ablation_figure(panels: dict[str, tuple[dict, object]], stem: Path, n_e
                              squeeze=False)
     for r, (name, i) in enumerate(rows):
         models, pairs = panels[name]
-        x, tx, g = pairs.batch(torch.tensor([i]))
+        x, tx, g, _ = pairs.batch(torch.tensor([i]))
         show(axes[r, 0], unit(x), "input" if r == 0 else None)
         show(axes[r, 1], unit(tx), "ground truth" if r == 0 else None)
         axes[r, 0].set_ylabel(f"{name.replace('_', chr(10))}\n#{i}", fontsize=6)
         for c, variant in enumerate(variants):
             pred = unit(models[variant].predict(x, g))
             show(axes[r, 2 + 2 * c], pred, VARIANT_LABELS[variant] if r == 0 else None)
-            im = axes[r, 3 + 2 * c].imshow(np.abs(pred - unit(tx)), cmap="inferno", vmin=0, vmax=1)
+            im = axes[r, 3 + 2 * c].imshow(abs_error(pred, unit(tx)), cmap="inferno", vmin=0, vmax=1)
             axes[r, 3 + 2 * c].set_xticks([]), axes[r, 3 + 2 * c].set_yticks([])
             if r == 0:
                 axes[r, 3 + 2 * c].set_title("|error|", fontsize=8)
@@ -60,14 +77,15 @@ def loss_ablation_figure(panels: dict[str, tuple[dict, object]], stem: Path, n_e
     save(fig, stem)
 
 
-def tau_sweep_figure(probe_files: list[Path], stem: Path) -> None:
-    """Figure 3: probe accuracy of z_v against tau (z as dashed line), and the variant fraction."""
-    results = [json.loads(Path(p).read_text()) for p in probe_files]
-    datasets = sorted({r["identity"]["dataset"] for r in results})
+def tau_sweep_figure(sweep: dict[str, dict[str, Path]], stem: Path) -> None:
+    """Figure 3: probe accuracy of z_v against tau (z as dashed line), and the variant fraction.
+
+    ``sweep``: dataset -> tau -> probe result file of the model trained at that tau.
+    """
     fig, (acc_ax, frac_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for k, dataset in enumerate(datasets):
-        rows = sorted((r for r in results if r["identity"]["dataset"] == dataset), key=lambda r: r["tau"])
-        taus = [r["tau"] for r in rows]
+    for k, (dataset, files) in enumerate(sorted(sweep.items())):
+        points = sorted((float(tau), json.loads(Path(p).read_text())) for tau, p in files.items())
+        taus, rows = [t for t, _ in points], [r for _, r in points]
         color = f"C{k}"
         z_v = [np.nan if r["parts"]["z_v"] is None else r["parts"]["z_v"]["accuracy"] for r in rows]
         z = [r["parts"]["z"]["accuracy"] for r in rows]
@@ -91,7 +109,13 @@ def tau_sweep_figure(probe_files: list[Path], stem: Path) -> None:
 
 
 def channel_magnitude(z: torch.Tensor) -> np.ndarray:
-    return z.abs().mean(1).squeeze(0).cpu().numpy()
+    """Mean |activation| over channels of one latent (1, C, *spatial); volumes show their middle slice."""
+    return middle_slice(z.abs().mean(1).squeeze(0).cpu().numpy(), z.dim() - 2)
+
+
+def variant_summary(model) -> str:
+    d = model.diagnostics()
+    return f"{d['n_variant']} of {d['n_channels']} channels variant"
 
 
 @torch.no_grad()
@@ -100,7 +124,7 @@ def latent_magnitude_figure(model, pairs, stem: Path, n_examples: int = 4) -> No
     titles = ["input", "|z|", "|z_v|", "|z_i|", "|g·z_v|", "output", "ground truth"]
     rows = []
     for r in range(n_examples):
-        x, tx, g = pairs.batch(torch.tensor([r]))
+        x, tx, g, _ = pairs.batch(torch.tensor([r]))
         z = model.encode(x)
         z_v, z_i = model.split(z)
         maps = [channel_magnitude(m) for m in (z, z_v, z_i, model.group.act(g, z_v))]
@@ -116,7 +140,7 @@ def latent_magnitude_figure(model, pairs, stem: Path, n_examples: int = 4) -> No
     for c, title in enumerate(titles):
         axes[0, c].set_title(title, fontsize=8)
     fig.colorbar(axes[0, 1].images[0], ax=axes[:, 1:5], shrink=0.6, label="mean |activation| over channels")
-    fig.suptitle(f"Latent magnitudes ({model.n_variant()} of {model.mask_logits.numel()} channels variant)", fontsize=8)
+    fig.suptitle(f"Latent magnitudes ({variant_summary(model)})", fontsize=8)
     save(fig, stem)
 
 
@@ -126,10 +150,29 @@ def latent_swap_figure(model, pairs, stem: Path, n_pairs: int = 3) -> None:
     titles = ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"]
     fig, axes = plt.subplots(n_pairs, 4, figsize=(5.6, 1.45 * n_pairs), squeeze=False)
     for r in range(n_pairs):
-        x, _, _ = pairs.batch(torch.tensor([2 * r, 2 * r + 1]))
+        x = pairs.batch(torch.tensor([2 * r, 2 * r + 1])).x
         z_v, z_i = model.split(model.encode(x))
         swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
         for c, img in enumerate([x[0], x[1], swapped[0], swapped[1]]):
             show(axes[r, c], unit(img), titles[c] if r == 0 else None)
-    fig.suptitle(f"Latent swap ({model.n_variant()} variant channels)", fontsize=8)
+    fig.suptitle(f"Latent swap ({variant_summary(model)})", fontsize=8)
     save(fig, stem)
+
+
+def draw(figure: str, inputs, test_seed: int, stem: Path) -> None:
+    """Draw ``figure`` from its inputs (``ald.plan.Plan.figure_inputs``) on the runs' test pairs."""
+    def model_and_pairs(run_dir):
+        run = load_run(run_dir)
+        return run.model, run.pairs("test", test_seed)
+
+    if figure == "figure2":  # {dataset: {variant: run folder}}
+        panels = {}
+        for dataset, variants in inputs.items():
+            loaded = {v: model_and_pairs(d) for v, d in variants.items()}
+            panels[dataset] = ({v: m for v, (m, _) in loaded.items()}, next(iter(loaded.values()))[1])
+        loss_ablation_figure(panels, stem)
+    elif figure == "figure3":  # {curve: {tau: probe file}}
+        tau_sweep_figure(inputs, stem)
+    else:  # figure5 / swap: one run folder
+        drawing = latent_magnitude_figure if figure == "figure5" else latent_swap_figure
+        drawing(*model_and_pairs(inputs), stem)

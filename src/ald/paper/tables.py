@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paper_values
+from . import values as paper_values
 
 METRICS = (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse", "RMSE"))
 
@@ -132,3 +132,20 @@ def write_table(stats: pd.DataFrame, shown: pd.DataFrame, stem: Path, title: str
     stem.with_suffix(".md").write_text(f"# {title}\n\n{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
     latex = shown.to_latex(index=False, escape=True, caption=title, label=f"tab:{stem.name}")
     stem.with_suffix(".tex").write_text(latex.replace("±", r"$\pm$").replace("−", "-").replace("—", "--"))
+
+
+TITLES = {
+    "table1": ("metrics", "Table 1: learning group actions (PSNR, SSIM, RMSE on test pairs)"),
+    "table2": ("metrics", "Table 2: loss ablation (reconstruction always on)"),
+    "table3": ("probes", "Table 3: linear probes of the latent parts (test-split scores, %)"),
+}
+
+
+def make_table(name: str, inputs: list[Path], notes: list[str], stem: Path) -> pd.DataFrame:
+    """Build table ``name`` from its metrics or probe files and write it; returns the formatted frame."""
+    kind, title = TITLES[name]
+    frame = (load_metrics if kind == "metrics" else load_probes)(inputs)
+    stats = {"table1": table1, "table2": table2, "table3": table3}[name](frame)
+    shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats)
+    write_table(stats, shown, stem, title, notes)
+    return shown

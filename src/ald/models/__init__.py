@@ -1,0 +1,104 @@
+"""The model interface shared by ALD, its ablations and the baselines, and the model registry.
+
+Generic code (training, evaluation, probes, figures) only uses this interface:
+``encode``, ``decode``, ``act``, ``predict`` (T_g(x) from x and g), ``split`` and
+``variant_channels`` (the parts of a latent the group acts on and the parts it leaves alone),
+``loss_names`` / ``loss_terms`` (named, unweighted losses; ``loss_weights`` says how they add up) and
+``diagnostics`` (numbers the model wants in its history, log and records).
+
+Add a model: subclass ``GroupActionModel`` in its own file, set ``kind``, ``loss_names`` and
+``params_schema`` (JSON schema of its config parameters), and decorate it with ``register_model``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from ..groups import Group
+
+
+class GroupActionModel(nn.Module):
+    """What every model of the reproduction provides."""
+
+    kind: ClassVar[str]
+    loss_names: ClassVar[tuple[str, ...]]
+    params_schema: ClassVar[dict] = {}  # JSON schema properties of the model's config parameters
+    group: Group
+    loss_weights: dict[str, float]
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def variant_channels(self) -> torch.Tensor:
+        """Boolean mask over latent channels: True where the group acts (z_v), False where it does not (z_i).
+
+        Models without a learned partition say what theirs is: a fixed split, or every channel.
+        """
+        raise NotImplementedError
+
+    def split(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(z_v, z_i): z with the invariant channels zeroed, and with the variant ones zeroed."""
+        m = self.variant_channels().to(z.dtype).view(1, -1, *([1] * (z.dim() - 2)))
+        return m * z, (1 - m) * z
+
+    def act(self, g: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        z_v, z_i = self.split(z)
+        return z_i + self.group.act(g, z_v)
+
+    def predict(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.act(g, self.encode(x)))
+
+    def loss_terms(self, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def total_loss(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        return sum(self.loss_weights.get(name, 0.0) * value for name, value in terms.items())
+
+    def diagnostics(self) -> dict[str, float | int]:
+        """Numbers for the per-epoch history and log line and for probe and metrics records."""
+        variant = self.variant_channels()
+        return {"n_variant": int(variant.sum()), "n_channels": int(variant.numel())}
+
+    def check_loss_weights(self) -> None:
+        unknown = set(self.loss_weights) - set(self.loss_names)
+        if unknown:
+            raise ValueError(f"unknown loss terms {sorted(unknown)} for model {self.kind}; known: {self.loss_names}")
+
+
+MODELS: dict[str, type[GroupActionModel]] = {}
+
+
+def register_model(cls: type[GroupActionModel]) -> type[GroupActionModel]:
+    if cls.kind in MODELS:
+        raise ValueError(f"a model kind named {cls.kind!r} is already registered")
+    MODELS[cls.kind] = cls
+    return cls
+
+
+def get_model_class(kind: str) -> type[GroupActionModel]:
+    try:
+        return MODELS[kind]
+    except KeyError:
+        raise ValueError(f"unknown model kind {kind!r}; known kinds: {sorted(MODELS)}") from None
+
+
+def build_model(spec: dict, group: Group, in_channels: int, spatial_dims: int) -> GroupActionModel:
+    """A model from its config entry ``{kind: ald, ...}``: every other key is a constructor argument.
+
+    ``in_channels`` and ``spatial_dims`` come from the dataset; a group that cannot act on data of
+    that many spatial dims is refused.
+    """
+    if group.spatial_dims != spatial_dims:
+        raise ValueError(f"group {group.name} acts on {group.spatial_dims}-D data but the dataset is {spatial_dims}-D")
+    params = dict(spec)
+    cls = get_model_class(params.pop("kind"))
+    return cls(group, in_channels=in_channels, spatial_dims=spatial_dims, **params)
+
+
+from . import ald  # noqa: E402,F401  (registers the built-in models)

@@ -1,0 +1,429 @@
+"""From the workflow config to runs, training specs, targets and table notes.
+
+``Plan(config)`` validates the config (the JSON schema ``config.schema.yaml`` beside this file, then
+the names that come from registries and the cross-references between sections), fills in every
+default (stated once, in the schema; model defaults in the model's constructor), and answers what
+the rules need: which (dataset, group, model, seed) runs exist, each run's ``TrainSpec``, the files
+of every table and figure, and the notes under each table. The workflow's ``common.smk`` only
+connects these answers to rules; everything here is unit-tested without Snakemake.
+
+Model names: a configured model (``ald``) or one of its variants: ``ald-inv_only`` (an ablation's
+loss weights) or ``ald-tau0.3`` (the tau sweep).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .groups import GROUPS
+from .models import MODELS
+from .pairs import RECIPES
+from .sources import SOURCES
+
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+TABLES = ("table1", "table2", "table3")
+FIGURES = ("figure2", "figure3", "figure5", "swap")
+
+
+class ConfigError(ValueError):
+    """The config has problems; ``problems`` holds one line per problem (key, what is wrong, the fix)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"Error validating config ({len(problems)} problem(s)):\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation
+
+
+def key_name(path) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    return "".join(parts).lstrip(".") or "(top level)"
+
+
+def describe(error: jsonschema.ValidationError, where: str) -> str:
+    """One line for one schema violation: the key, what is wrong and how to fix it."""
+    path = list(error.absolute_path)
+    key = key_name([where, *path] if where else path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return (f"{key_name([where, *path, extra[0]] if where else [*path, extra[0]])}: unknown key; "
+                f"allowed here: {', '.join(allowed)}. Fix: remove it or correct its spelling")
+    if error.validator == "type":
+        return f"{key}: {error.instance!r} is not of type {error.validator_value}. Fix: give a value of that type"
+    if error.validator == "required":
+        return f"{key}: {error.message}. Fix: add it (see config.yaml for an example)"
+    if error.validator == "enum":
+        return f"{key}: {error.instance!r} is not one of {error.validator_value}. Fix: use one of them"
+    return f"{key}: {error.message}"
+
+
+def schema_problems(instance, schema: dict, where: str = "") -> list[str]:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [describe(e, where) for e in errors]
+
+
+def object_schema(properties: dict, required: tuple[str, ...] = ()) -> dict:
+    return {"type": "object", "additionalProperties": False, "properties": properties, "required": list(required)}
+
+
+def model_params_schema(kind: str, partial: bool = False) -> dict:
+    cls = MODELS[kind]
+    properties = dict(cls.params_schema) if partial else {"kind": {"const": kind}, **cls.params_schema}
+    return object_schema(properties, () if partial else ("kind",))
+
+
+def registry_problems(config: dict) -> list[str]:
+    """Names that must be registered, and the parameters each registered thing declares."""
+    problems = []
+
+    def unknown(key, name, registry, what):
+        problems.append(f"{key}: unknown {what} {name!r}; known: {', '.join(sorted(registry))}. "
+                        f"Fix: use one of them, or register a new {what} (README, 'Layout and design choices')")
+
+    for name, entry in config["sources"].items():
+        if name not in SOURCES:
+            unknown(f"sources.{name}", name, SOURCES, "source")
+        else:
+            problems += schema_problems(entry, SOURCES[name].params_schema, f"sources.{name}")
+    for name, entry in config["datasets"].items():
+        kind = entry["recipe"]["kind"]
+        if kind not in RECIPES:
+            unknown(f"datasets.{name}.recipe.kind", kind, RECIPES, "pair recipe")
+        else:
+            schema = object_schema({"kind": {"const": kind}, **RECIPES[kind].params_schema}, ("kind",))
+            problems += schema_problems(entry["recipe"], schema, f"datasets.{name}.recipe")
+    group_lists = {"groups": config["groups"], "ablations.groups": config["ablations"]["groups"],
+                   "tau_sweep.groups": config["tau_sweep"]["groups"], "figures.group": [config["figures"]["group"]]}
+    for key, names in group_lists.items():
+        for g in names:
+            if g not in GROUPS:
+                unknown(key, g, GROUPS, "group")
+    for name, entry in config["models"].items():
+        kind = entry["params"]["kind"]
+        if kind not in MODELS:
+            unknown(f"models.{name}.params.kind", kind, MODELS, "model kind")
+            continue
+        problems += schema_problems(entry["params"], model_params_schema(kind), f"models.{name}.params")
+        for group, overrides in entry.get("group_params", {}).items():
+            if group not in GROUPS:
+                unknown(f"models.{name}.group_params", group, GROUPS, "group")
+            problems += schema_problems(overrides, model_params_schema(kind, partial=True),
+                                        f"models.{name}.group_params.{group}")
+    return problems
+
+
+def reference_problems(config: dict) -> list[str]:
+    """Cross-references between sections, and datasets paired with groups that cannot act on them."""
+    problems = []
+
+    def missing(key, name, section):
+        problems.append(f"{key}: {name!r} is not configured under `{section}`; "
+                        f"configured: {', '.join(config[section])}. Fix: add it there or name another")
+
+    for name, entry in config["datasets"].items():
+        if entry["source"] not in config["sources"]:
+            missing(f"datasets.{name}.source", entry["source"], "sources")
+    datasets = {"only_datasets": config.get("only_datasets") or [], "tau_sweep.datasets": config["tau_sweep"]["datasets"],
+                "figures.latent_dataset": [config["figures"]["latent_dataset"]]}
+    for key, names in datasets.items():
+        for d in names:
+            if d not in config["datasets"]:
+                missing(key, d, "datasets")
+    for key in ("ablations.model", "tau_sweep.model"):
+        section, field_ = key.split(".")
+        if config[section][field_] not in config["models"]:
+            missing(key, config[section][field_], "models")
+    if problems:
+        return problems
+    for dataset, group, key in dataset_group_pairs(config):
+        source = SOURCES.get(config["datasets"][dataset]["source"])
+        if source and group in GROUPS and GROUPS[group].spatial_dims != source.spatial_dims:
+            problems.append(f"{key}: group {group} acts on {GROUPS[group].spatial_dims}-D data but dataset "
+                            f"{dataset} is {source.spatial_dims}-D. Fix: pair it with a "
+                            f"{source.spatial_dims}-D group ({', '.join(n for n, g in GROUPS.items() if g.spatial_dims == source.spatial_dims)})")
+    return problems
+
+
+def dataset_group_pairs(config: dict):
+    """(dataset, group, config key) of every pairing the config asks to train."""
+    selected = config.get("only_datasets") or list(config["datasets"])
+    for d in selected:
+        for g in {*config["groups"], *config["ablations"]["groups"]}:
+            yield d, g, "groups"
+    for d in config["tau_sweep"]["datasets"]:
+        for g in config["tau_sweep"]["groups"]:
+            yield d, g, "tau_sweep.groups"
+    yield config["figures"]["latent_dataset"], config["figures"]["group"], "figures.group"
+
+
+def coerce_strings(value, schema: dict):
+    """Values given as text on the command line (`--config data='{allow_network: false}'` arrives as
+    the string 'false') parsed as YAML where the schema expects a boolean, a number or null."""
+    if isinstance(value, dict):
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+        return {k: coerce_strings(v, props.get(k, extra if isinstance(extra, dict) else {})) for k, v in value.items()}
+    if isinstance(value, list):
+        return [coerce_strings(v, schema.get("items", {})) for v in value]
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if isinstance(value, str) and "string" not in types and set(types) & {"boolean", "integer", "number", "null"}:
+        parsed = yaml.safe_load(value)
+        return parsed if not isinstance(parsed, str) else value
+    return value
+
+
+def fill_defaults(value, schema: dict):
+    """Every default of ``schema`` filled into ``value`` (in place), at every depth."""
+    if not isinstance(value, dict):
+        return value
+    props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+    for key, sub in props.items():
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+    for key, item in value.items():
+        fill_defaults(item, props.get(key, extra if isinstance(extra, dict) else {}))
+    return value
+
+
+def validated(config: dict) -> dict:
+    """A checked copy of ``config`` with every default filled in; raises ConfigError listing every problem."""
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    config = fill_defaults(coerce_strings(copy.deepcopy(config), schema), schema)
+    problems = schema_problems(config, schema)
+    if not problems:
+        problems = registry_problems(config) or reference_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    for name, entry in config["sources"].items():
+        fill_defaults(entry, SOURCES[name].params_schema)
+    for entry in config["datasets"].values():
+        fill_defaults(entry["recipe"], {"properties": RECIPES[entry["recipe"]["kind"]].params_schema})
+    return config
+
+
+# ----------------------------------------------------------------------------------------------
+# Resolution
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str
+    group: str
+    model: str
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}/{self.group}/{self.model}/seed{self.seed}"
+
+
+def input_files(inputs) -> list[str]:
+    """The files behind a figure's inputs: probe files, and each run folder's checkpoint and record."""
+    if isinstance(inputs, dict):
+        return [f for item in inputs.values() for f in input_files(item)]
+    return [inputs] if inputs.endswith(".json") else [f"{inputs}/best.pt", f"{inputs}/run.json"]
+
+
+def split_model(model: str) -> tuple[str, str]:
+    """'ald-inv_only' -> ('ald', 'inv_only'); 'ald' -> ('ald', '')."""
+    base, _, variant = model.partition("-")
+    return base, variant
+
+
+def constructor_default(kind: str, name: str):
+    """A model parameter's default, stated once: in the model's constructor."""
+    return inspect.signature(MODELS[kind].__init__).parameters[name].default
+
+
+class Plan:
+    def __init__(self, config: dict):
+        self.config = validated(config)
+        c = self.config
+        self.results, self.data = c["results"], c["data"]["root"]
+        self.datasets = c["only_datasets"] or list(c["datasets"])
+        self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
+
+    # -- names and parameters
+
+    def model_names(self) -> list[str]:
+        """Every model name the config can train: models, their ablation variants and tau variants."""
+        sweep = self.config["tau_sweep"]
+        names = list(self.config["models"])
+        names += [f"{self.config['ablations']['model']}-{v}" for v in self.config["ablations"]["variants"]]
+        return names + [self.tau_model(t) for t in sweep["taus"] if self.tau_model(t) not in names]
+
+    def model_params(self, model: str, group: str) -> dict:
+        """Constructor parameters of a model or variant, resolved from the config."""
+        base, variant = split_model(model)
+        entry = self.config["models"][base]
+        params = dict(entry["params"], **entry["group_params"].get(group, {}))
+        if variant.startswith("tau"):
+            params["tau"] = float(variant[3:])
+        elif variant:
+            kind = params["kind"]
+            weights = params.get("loss_weights", {name: 1.0 for name in MODELS[kind].loss_names})
+            params["loss_weights"] = dict(weights, **self.config["ablations"]["variants"][variant])
+        return params
+
+    def tau_model(self, tau: float) -> str:
+        """The model name trained at threshold tau: the base model itself at its own tau."""
+        base = self.config["tau_sweep"]["model"]
+        params = self.config["models"][base]["params"]
+        own = params.get("tau", constructor_default(params["kind"], "tau"))
+        return base if tau == own else f"{base}-tau{tau}"
+
+    @staticmethod
+    def variant_label(model: str) -> str:
+        """How tables name a model's loss setting: 'both' for the full method, else the variant."""
+        return split_model(model)[1] or "both"
+
+    # -- runs
+
+    def main_runs(self) -> list[Run]:
+        c = self.config
+        return [Run(d, g, m, s) for d in self.datasets for g in c["groups"] for m in c["models"] for s in c["seeds"]]
+
+    def ablation_models(self) -> list[str]:
+        base = self.config["ablations"]["model"]
+        return [base] + [f"{base}-{v}" for v in self.config["ablations"]["variants"]]
+
+    def ablation_runs(self) -> list[Run]:
+        groups = self.config["ablations"]["groups"]
+        return [Run(d, g, m, s) for d in self.datasets for g in groups for m in self.ablation_models()
+                for s in self.ablation_seeds]
+
+    def tau_points(self) -> list[tuple[float, Run]]:
+        """(tau, run) of every point of the tau sweep."""
+        sweep = self.config["tau_sweep"]
+        return [(t, Run(d, g, self.tau_model(t), s)) for d in sweep["datasets"] for g in sweep["groups"]
+                for t in sweep["taus"] for s in sweep["seeds"]]
+
+    def tau_runs(self) -> list[Run]:
+        return [run for _, run in self.tau_points()]
+
+    # -- files
+
+    def run_dir(self, run: Run) -> str:
+        return f"{self.results}/models/{run.key}"
+
+    def run_files(self, run: Run) -> list[str]:
+        return [f"{self.run_dir(run)}/best.pt", f"{self.run_dir(run)}/run.json"]
+
+    def metrics_file(self, run: Run) -> str:
+        return f"{self.results}/metrics/{run.key}.json"
+
+    def probe_file(self, run: Run) -> str:
+        return f"{self.results}/probes/{run.key}.json"
+
+    def source_npz(self, dataset: str) -> str:
+        return f"{self.data}/prepared/{self.config['datasets'][dataset]['source']}.npz"
+
+    def raw_files(self, source: str) -> list[str]:
+        """The official files of a source (none for generated sources), where its fetch rule puts them."""
+        return [f"{self.data}/raw/{source}/{name}" for name in SOURCES[source].files]
+
+    def table_files(self, table: str) -> list[str]:
+        return [f"{self.results}/tables/{table}.{ext}" for ext in ("csv", "md", "tex")]
+
+    def figure_files(self, figure: str) -> list[str]:
+        return [f"{self.results}/figures/{figure}.{ext}" for ext in ("png", "pdf")]
+
+    def targets(self) -> dict[str, list[str]]:
+        """Every artifact of the paper by target name; `all` is their union."""
+        return {**{t: self.table_files(t) for t in TABLES}, **{f: self.figure_files(f) for f in FIGURES}}
+
+    # -- what one job needs
+
+    def identity(self, run: Run) -> dict:
+        """The labels every metrics or probe file carries, so tables need not parse paths."""
+        base, _ = split_model(run.model)
+        return dict(dataset=run.dataset, paper_row=self.config["datasets"][run.dataset]["paper_row"],
+                    group=run.group, model=run.model, paper_column=self.config["models"][base]["paper_column"],
+                    variant=self.variant_label(run.model), seed=int(run.seed))
+
+    def train_spec(self, run: Run) -> dict:
+        """The TrainSpec of one run (as a dict), resolved from the config."""
+        training = self.config["training"]
+        return dict(
+            source_npz=self.source_npz(run.dataset),
+            recipe=self.config["datasets"][run.dataset]["recipe"],
+            group=run.group,
+            model=self.model_params(run.model, run.group),
+            seed=int(run.seed),
+            epochs=training["epochs"],
+            batch_size=training["batch_size"],
+            lr=training["lr"],
+            val_seed=self.config["evaluation"]["val_seed"],
+            threads=training["threads"],
+            device=training["device"],
+            max_train_items=training["max_train_items"],
+        )
+
+    def table_inputs(self, table: str) -> list[str]:
+        if table == "table1":
+            return [self.metrics_file(r) for r in self.main_runs()]
+        if table == "table2":
+            return [self.metrics_file(r) for r in self.ablation_runs()]
+        return [self.probe_file(r) for r in self.main_runs()]
+
+    def first_seed_run_dir(self, dataset: str, model: str) -> str:
+        return self.run_dir(Run(dataset, self.config["figures"]["group"], model, self.config["seeds"][0]))
+
+    def figure_inputs(self, figure: str):
+        """What a figure shows: run folders or probe files, nested as the figure's drawing function takes them."""
+        latent = self.config["figures"]["latent_dataset"]
+        if figure == "figure2":  # {dataset: {variant: run folder}} of the first seed's ablation models
+            return {d: {self.variant_label(m): self.first_seed_run_dir(d, m) for m in self.ablation_models()}
+                    for d in self.datasets}
+        if figure == "figure3":  # {curve: {tau: probe file}}
+            sweep, curves = self.config["tau_sweep"], {}
+            several = len(sweep["groups"]) > 1 or len(sweep["seeds"]) > 1
+            for tau, run in self.tau_points():
+                curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
+                curves.setdefault(curve, {})[str(tau)] = self.probe_file(run)
+            return curves
+        return self.first_seed_run_dir(latent, self.config["ablations"]["model"])  # figure5, swap
+
+    def figure_input_files(self, figure: str) -> list[str]:
+        return input_files(self.figure_inputs(figure))
+
+    def table_notes(self, table: str) -> list[str]:
+        """Lines printed under a table: the settings that made it and how to read it."""
+        c, t = self.config, self.config["training"]
+        train_items = t["max_train_items"] or "all"
+        sources = ", ".join(sorted({c["datasets"][d]["source"] for d in self.datasets}))
+        kind = "probe" if table == "table3" else "metrics"
+        seeds = self.ablation_seeds if table == "table2" else c["seeds"]
+        notes = [
+            f"Ours: mean ± sample std over seeds {seeds} (no std for one seed); data source(s): {sources}; "
+            f"{t['epochs']} epochs, batch {t['batch_size']}, Adam lr {t['lr']}, training items: {train_items}.",
+            f"Paper values are typed in from the paper ({table.replace('table', 'Table ')}); "
+            "the difference is ours minus paper; — where the paper has no such cell.",
+            "C4 is the group the authors' released code trains on; SO2 is the group the paper text names. "
+            "The paper reports one number per dataset, so each of our groups is compared with it.",
+            f"Every number comes from the {kind} JSON files under {self.results}/{'probes' if kind == 'probe' else 'metrics'}/ "
+            "(column source_file of the CSV), each naming the run record that made it.",
+        ]
+        if table == "table2":
+            weights = ", ".join(f"{v}: {w}" for v, w in c["ablations"]["variants"].items())
+            notes.append(f"Variants (loss weights overriding the model's): {weights}; 'both' is the full method.")
+        if table == "table3":
+            p = c["probes"]
+            notes.append(
+                f"Linear probe: standardised features, logistic regression (C={p['C']}, lbfgs, "
+                f"max_iter={p['max_iter']}) fitted on {p['train_items']} training pairs, "
+                f"scored on {p['test_items']} test pairs; features are z, z_i, z_v of T_g(x). "
+                "Precision, recall and F1 are macro averages; AUC is macro one-vs-rest. 'empty' means the "
+                "mask put every channel in z_v, so z_i has no features to probe."
+            )
+        return notes

@@ -1,0 +1,88 @@
+"""Sources: raw files (or a seed, for generated data) turned into one ``.npz`` of fixed splits.
+
+A prepared source holds ``{split}_x`` images of shape (N, C, *spatial) (uint8 in [0, 255], or float
+in [0, 1]) and ``{split}_y`` class labels for the splits train, val and test. A source whose pairs
+are made outside the group action (rendered pairs) also holds ``{split}_tx`` (T_g(x), same layout)
+and ``{split}_g`` (the element that relates them).
+
+Register a new source with ``register_source``: the config, the workflow's fetch and prepare rules
+and config validation all follow the registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..acquire import RemoteFile
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    prepare: Callable[..., dict[str, np.ndarray]]  # keyword arguments: the config entry (+ raw_dir)
+    spatial_dims: int  # 2 for images, 3 for volumes
+    channels: int
+    params_schema: dict  # JSON schema of the source's config entry
+    files: dict[str, RemoteFile] = field(default_factory=dict)  # official files; none for generated data
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register_source(source: Source) -> Source:
+    if source.name in SOURCES:
+        raise ValueError(f"a source named {source.name!r} is already registered")
+    SOURCES[source.name] = source
+    return source
+
+
+def get_source(name: str) -> Source:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise ValueError(f"unknown source {name!r}; known sources: {sorted(SOURCES)}") from None
+
+
+def prepare(name: str, params: dict, raw_dir: Path | None = None) -> dict[str, np.ndarray]:
+    """Build a registered source's split arrays from its config entry (and raw files, if it has any)."""
+    source = get_source(name)
+    kwargs = dict(params, raw_dir=Path(raw_dir)) if source.files else dict(params)
+    arrays = source.prepare(**kwargs)
+    for split in SPLITS:
+        check_layout(arrays[f"{split}_x"], f"{name} {split}_x", source.spatial_dims)
+    return arrays
+
+
+def check_layout(images: np.ndarray, what: str, spatial_dims: int | None = None) -> None:
+    dims = images.ndim - 2
+    if dims not in (2, 3) or (spatial_dims is not None and dims != spatial_dims):
+        want = {2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}.get(spatial_dims, "(N, C, H, W) or (N, C, D, H, W)")
+        raise ValueError(
+            f"{what}: images must be {want}, got shape {images.shape}. A prepared file of an older "
+            "version stored (N, H, W): delete it and rerun its prepare rule."
+        )
+
+
+def save_source(arrays: dict[str, np.ndarray], path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".part.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+
+
+def load_split(path: Path, split: str) -> dict[str, np.ndarray]:
+    """The arrays of one split, keyed without the split prefix: x, y and, for rendered pairs, tx and g."""
+    with np.load(path) as data:
+        arrays = {key.split("_", 1)[1]: data[key] for key in data.files if key.startswith(f"{split}_")}
+    check_layout(arrays["x"], f"{path} {split}_x")
+    return arrays
+
+
+from . import glyphs, mnist  # noqa: E402,F401  (registers the built-in sources)
