@@ -18,6 +18,12 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/paper.smk"
 
 
+# Tables and figures take seconds: under SLURM they run on the head node (as do the fetch rules).
+localrules:
+    make_table,
+    make_figure,
+
+
 rule all:
     default_target: True
     input:

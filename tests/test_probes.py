@@ -41,3 +41,9 @@ def test_latent_parts_split_the_channels(glyph_npz):
     assert feats["z"].shape == (64, 64 * 49)
     assert feats["z_v"].shape == (64, n_v * 49) and feats["z_i"].shape == (64, (64 - n_v) * 49)
     assert np.allclose(np.sort(feats["z"], 1), np.sort(np.concatenate([feats["z_v"], feats["z_i"]], 1), 1))
+
+
+def test_probe_refuses_test_classes_it_never_saw():
+    x = np.random.default_rng(0).normal(size=(12, 3))
+    with pytest.raises(ValueError, match=r"no item of class\(es\) \[2\].*raise probes.train_items"):
+        probe(x[:6], np.array([0, 1] * 3), x[6:], np.array([0, 1, 2] * 2), c=1.0, max_iter=50)

@@ -24,7 +24,10 @@ def test_table1_aggregates_seeds_beside_the_paper(tmp_path):
     assert row["paper"] == 30.61 and row["difference"] == pytest.approx(0.39)
     single = stats[(stats.group == "SO2") & (stats.metric == "PSNR")].iloc[0]
     assert single["n_seeds"] == 1 and np.isnan(single["std"])
-    write_table(stats, table1_display(stats), tmp_path / "out" / "table1", "Table 1", ["a note"])
+    write_table(stats, table1_display(stats), [tmp_path / "out" / f"table1.{e}" for e in ("csv", "md", "tex")],
+                "Table 1", ["a note"])
+    with pytest.raises(ValueError, match="as .csv, .md or .tex"):
+        write_table(stats, table1_display(stats), [tmp_path / "table1.xlsx"], "Table 1", [])
     md = (tmp_path / "out" / "table1.md").read_text()
     assert "31.00 ± 1.00" in md and "30.61" in md and "+0.39" in md and "a note" in md
     assert r"$\pm$" in (tmp_path / "out" / "table1.tex").read_text()

@@ -46,8 +46,10 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     n_ablation = 2 * 1 * 2 * 3  # datasets x groups [C4] x variants x seeds
     n_tau = 2 * 1 * (9 - 1) * 1  # datasets x groups x taus other than the model's own x seeds
     assert counts["train"] == str(n_runs + n_ablation + n_tau)
-    assert counts["evaluate"] == str(n_runs + n_ablation)
-    assert counts["probe"] == str(n_runs + n_tau)  # the sweep at the model's own tau reuses the main runs
+    n_metrics = n_runs + n_ablation
+    n_probes = n_runs + n_tau  # the sweep at the model's own tau reuses the main runs
+    assert counts["analyse"] == str(n_metrics + n_probes)
+    assert len(list((tmp_path / "results").glob("**/*.json"))) == 0  # a dry run writes nothing
     assert counts["make_table"] == "3" and counts["make_figure"] == "4"
 
 
@@ -69,7 +71,7 @@ def test_figure_fails_clearly_when_its_inputs_are_missing(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="figure5 needs 2 missing input.*nothing/best.pt.*snakemake"):
         main(["figure", "figure5", "--inputs", json.dumps("nothing"), "--test-seed", "0",
-              "--out-stem", str(tmp_path / "fig")])
+              "--outputs", str(tmp_path / "fig.png")])
     assert not (tmp_path / "fig.png").exists()
 
 
@@ -162,7 +164,7 @@ def test_real_mnist_small_run(tmp_path):
     """The paper workflow on the real MNIST files from the offline mirror, at small scale."""
     mirror = require_mnist_mirror()
     config = write_config(tmp_path, REPO / "config.yaml", results=str(tmp_path / "results"), seeds=[1],
-                          groups=["C4"], datasets={"rotated_mnist": {"source": "mnist", "recipe": {"kind": "none"}, "paper_row": "RMNIST"}},
+                          groups=["C4"], only_datasets=["rotated_mnist"],
                           **{"data.root": str(tmp_path / "data"), "data.mirror": str(mirror.parent),
                              "data.allow_network": False, "training.epochs": 1, "training.max_train_items": 3000,
                              "training.threads": 2})

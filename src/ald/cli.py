@@ -47,7 +47,7 @@ def cmd_train(args) -> None:
 def cmd_evaluate(args) -> None:
     from .evaluate import evaluate
 
-    result = evaluate(Path(args.run_dir), args.test_seed, Path(args.out), identity=json.loads(args.identity))
+    result = evaluate(Path(args.run_dir), out_json=Path(args.out), identity=json.loads(args.identity), **json.loads(args.settings))
     print(json.dumps({k: result[k] for k in ("psnr", "ssim", "rmse", "diagnostics")}), flush=True)
 
 
@@ -61,7 +61,7 @@ def cmd_probe(args) -> None:
 def cmd_table(args) -> None:
     from .paper.tables import make_table
 
-    shown = make_table(args.table, [Path(p) for p in args.inputs], json.loads(args.notes), Path(args.out_stem))
+    shown = make_table(args.table, [Path(p) for p in args.inputs], json.loads(args.notes), [Path(p) for p in args.outputs])
     print(shown.to_string(), flush=True)
 
 
@@ -74,8 +74,8 @@ def cmd_figure(args) -> None:
     if missing:
         raise FileNotFoundError(f"{args.figure} needs {len(missing)} missing input(s): {', '.join(missing)}. "
                                 f"Build them first, e.g. `snakemake --cores 2 {missing[0]}`, or run the figure's target.")
-    draw(args.figure, inputs, args.test_seed, Path(args.out_stem))
-    print(f"wrote {args.out_stem}.png and {args.out_stem}.pdf", flush=True)
+    draw(args.figure, inputs, args.test_seed, [Path(p) for p in args.outputs])
+    print(f"wrote {' and '.join(args.outputs)}", flush=True)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -101,18 +101,20 @@ def parser() -> argparse.ArgumentParser:
             (["--spec"], {"help": "JSON TrainSpec", **req}), (["--out"], req),
             (["--resume"], {"help": "side checkpoint to resume from and update", **req}))
     command("evaluate", cmd_evaluate, "score a trained run on its test pairs",
-            (["--run-dir"], req), (["--test-seed"], {"type": int, **req}), identity, (["--out"], req))
+            (["--run-dir"], req), identity, (["--out"], req),
+            (["--settings"], {"help": "JSON: test_seed", **req}))
     command("probe", cmd_probe, "linear probes of z, z_i and z_v of a trained run",
             (["--run-dir"], req), identity, (["--out"], req),
             (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, C, max_iter", **req}))
     command("table", cmd_table, "write a table (csv, md, tex) from metrics or probe files",
             (["table"], {"choices": ["table1", "table2", "table3"]}), (["--inputs"], {"nargs": "+", **req}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the table"}),
-            (["--out-stem"], req))
+            (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **req}))
     command("figure", cmd_figure, "draw a figure (png and pdf)",
             (["figure"], {"choices": ["figure2", "figure3", "figure5", "swap"]}),
             (["--inputs"], {"help": "JSON: the run folders or probe files it shows", **req}),
-            (["--test-seed"], {"type": int, **req}), (["--out-stem"], req))
+            (["--test-seed"], {"type": int, **req}),
+            (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
     return main_parser
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .registry import Registry
+
 
 class Group:
     """Interface every group implements."""
@@ -133,22 +135,15 @@ class SO2(Group):
         return rotated + fill
 
 
-GROUPS: dict[str, Group] = {}
+GROUPS = Registry("group")
 
 
 def register_group(group: Group) -> Group:
     """Make ``group`` available by its name to the config, the data and the models."""
-    if group.name in GROUPS:
-        raise ValueError(f"a group named {group.name!r} is already registered")
-    GROUPS[group.name] = group
-    return group
+    return GROUPS.add(group.name, group)
 
 
-def get_group(name: str) -> Group:
-    try:
-        return GROUPS[name]
-    except KeyError:
-        raise ValueError(f"unknown group {name!r}; known groups: {sorted(GROUPS)}") from None
+get_group = GROUPS.lookup
 
 
 register_group(C4())

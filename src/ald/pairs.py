@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from .groups import Group
+from .registry import Registry
 from .sources import load_split
 
 FILL = -1.0  # the model-range value of black: what rotates in from outside the grid
@@ -104,14 +105,11 @@ class Background(PairRecipe):
         return opacity * x + (1 - opacity) * ramp.unsqueeze(1)
 
 
-RECIPES: dict[str, type[PairRecipe]] = {}
+RECIPES = Registry("pair recipe")
 
 
 def register_recipe(recipe: type[PairRecipe]) -> type[PairRecipe]:
-    if recipe.kind in RECIPES:
-        raise ValueError(f"a pair recipe named {recipe.kind!r} is already registered")
-    RECIPES[recipe.kind] = recipe
-    return recipe
+    return RECIPES.add(recipe.kind, recipe)
 
 
 for _recipe in (NoRecipe, Occluder, Background):
@@ -121,10 +119,7 @@ for _recipe in (NoRecipe, Occluder, Background):
 def build_recipe(entry: dict) -> PairRecipe:
     """A recipe from its config entry ``{kind: occluder, size: 7}`` (defaults already filled in)."""
     params = dict(entry)
-    kind = params.pop("kind")
-    if kind not in RECIPES:
-        raise ValueError(f"unknown pair recipe {kind!r}; known recipes: {sorted(RECIPES)}")
-    return RECIPES[kind](**params)
+    return RECIPES.lookup(params.pop("kind"))(**params)
 
 
 def to_model_range(images: torch.Tensor) -> torch.Tensor:

@@ -83,6 +83,10 @@ def probe(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: 
     """Fit on train features, score on test; None when the part has no features (an empty z_i)."""
     if train_x.shape[1] == 0:
         return None
+    unseen = sorted(set(np.unique(test_y).tolist()) - set(np.unique(train_y).tolist()))
+    if unseen:
+        raise ValueError(f"the probe's training pairs hold no item of class(es) {unseen} that its test pairs hold; "
+                         "raise probes.train_items so that every class is seen")
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
     classifier.fit(train_x, train_y)
     return classification_scores(test_y, classifier.predict_proba(test_x), classifier.classes_)

@@ -7,7 +7,7 @@
 #    cluster on localhost (no systemd: daemons started by hand; /etc/slurm/slurm.conf written, and put
 #    back as it was on exit; state and logs in the work dir) unless a slurmctld is already running, in
 #    which case that cluster is used and left alone.
-# 2. Runs the demo's table1 for one group and one seed (glyphs -> train -> evaluate -> table) and checks
+# 2. Runs the demo's table1 for one group and one seed (glyphs -> prepare -> train -> analyse -> table) and checks
 #    the table and that every job went through sbatch (SLURM job ids, all COMPLETED).
 # 3. Starts a longer training run, cancels its SLURM job with scancel after the first epoch, and checks
 #    that Snakemake's retry resumes it from the side checkpoint ("resumed from" in the log) with the
@@ -161,7 +161,7 @@ EOF
 # --nolock: the outputs are private to this run, and a snakemake that unlocks deletes the checkout's
 # shared lock dir under any other snakemake running there (two of ours at once, below).
 smk() {
-  python -m snakemake --profile profiles/slurm --configfile "$WORK/$1.yaml" --replace-workflow-config \
+  python -m snakemake --profile profiles/slurm --configfile "$WORK/$1.yaml" \
     --slurm-init-seconds-before-status-checks 5 --slurm-logdir "$WORK/slurm_logs/$1" \
     --slurm-keep-successful-logs --nolock --verbose "$2" >"$WORK/$1.out" 2>&1 &
   run_pid=$!
@@ -189,7 +189,7 @@ for id in $demo_jobs; do
   echo "    SLURM job $id: $(job_field "$id" Comment) $state"
   [[ $state == COMPLETED ]] || fail "SLURM job $id is $state"
 done
-for rule in generate_glyphs train evaluate; do
+for rule in prepare train analyse; do
   for id in $demo_jobs; do [[ $(job_field "$id" Comment) == rule_$rule* ]] && continue 2; done
   fail "no SLURM job ran rule $rule"
 done

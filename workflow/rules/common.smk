@@ -42,6 +42,9 @@ wildcard_constraints:
     model=one_of(PLAN.model_names()),
     seed=r"\d+",
     source=one_of(SETTINGS["sources"]),
+    analysis="metrics|probes",
+    table="table[123]",
+    figure="figure2|figure3|figure5|swap",
 
 
 def run_of(w):
@@ -70,3 +73,17 @@ def train_gpus():
     hidden = os.environ.get("CUDA_VISIBLE_DEVICES") in ("", "-1")
     visible = shutil.which("nvidia-smi") is not None and not hidden
     return int(device.startswith("cuda") or (device == "auto" and visible))
+
+
+# Two analyses of a trained run: metrics (Tables 1-2: PSNR, SSIM, RMSE on the test pairs) and probes (Table 3).
+ANALYSES = {
+    "metrics": dict(command="evaluate", minutes=20, mem_mb=2000),
+    "probes": dict(command="probe", minutes=30, mem_mb=4000),
+}
+
+
+def analysis_settings(w):
+    test_seed = SETTINGS["evaluation"]["test_seed"]
+    if w.analysis == "metrics":
+        return quoted_json({"test_seed": test_seed})
+    return quoted_json(dict(SETTINGS["probes"], test_seed=test_seed))

@@ -11,17 +11,13 @@ rule make_table:
         ),
     log:
         f"{LOGS}/tables/{{table}}.log",
-    wildcard_constraints:
-        table="table[123]",
-    localrule: True
     conda:
         ENV
     params:
-        stem=lambda w, output: os.path.splitext(output[0])[0],
         notes=lambda w: quoted_json(PLAN.table_notes(w.table)),
     shell:
         "python -m ald.cli table {wildcards.table} --inputs {input} --notes {params.notes}"
-        " --out-stem {params.stem} > {log} 2>&1"
+        " --outputs {output} > {log} 2>&1"
 
 
 rule make_figure:
@@ -35,15 +31,11 @@ rule make_figure:
         ),
     log:
         f"{LOGS}/figures/{{figure}}.log",
-    wildcard_constraints:
-        figure="figure2|figure3|figure5|swap",
-    localrule: True
     conda:
         ENV
     params:
-        stem=lambda w, output: os.path.splitext(output[0])[0],
         inputs=lambda w: quoted_json(PLAN.figure_inputs(w.figure)),
         test_seed=SETTINGS["evaluation"]["test_seed"],
     shell:
         "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs}"
-        " --test-seed {params.test_seed} --out-stem {params.stem} > {log} 2>&1"
+        " --test-seed {params.test_seed} --outputs {output} > {log} 2>&1"

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..groups import Group
+from ..registry import Registry
 
 
 class GroupActionModel(nn.Module):
@@ -71,21 +72,11 @@ class GroupActionModel(nn.Module):
             raise ValueError(f"unknown loss terms {sorted(unknown)} for model {self.kind}; known: {self.loss_names}")
 
 
-MODELS: dict[str, type[GroupActionModel]] = {}
+MODELS = Registry("model kind")
 
 
 def register_model(cls: type[GroupActionModel]) -> type[GroupActionModel]:
-    if cls.kind in MODELS:
-        raise ValueError(f"a model kind named {cls.kind!r} is already registered")
-    MODELS[cls.kind] = cls
-    return cls
-
-
-def get_model_class(kind: str) -> type[GroupActionModel]:
-    try:
-        return MODELS[kind]
-    except KeyError:
-        raise ValueError(f"unknown model kind {kind!r}; known kinds: {sorted(MODELS)}") from None
+    return MODELS.add(cls.kind, cls)
 
 
 def build_model(spec: dict, group: Group, in_channels: int, spatial_dims: int) -> GroupActionModel:
@@ -97,7 +88,7 @@ def build_model(spec: dict, group: Group, in_channels: int, spatial_dims: int) -
     if group.spatial_dims != spatial_dims:
         raise ValueError(f"group {group.name} acts on {group.spatial_dims}-D data but the dataset is {spatial_dims}-D")
     params = dict(spec)
-    cls = get_model_class(params.pop("kind"))
+    cls = MODELS.lookup(params.pop("kind"))
     return cls(group, in_channels=in_channels, spatial_dims=spatial_dims, **params)
 
 

@@ -18,11 +18,11 @@ from .values import TABLE3  # noqa: E402
 VARIANT_LABELS = {"inv_only": r"$L_{inv}$ only", "const_only": r"$L_{const}$ only", "both": r"$L_{inv}+L_{const}$"}
 
 
-def save(fig, stem: Path) -> None:
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(stem.with_suffix(".png"), dpi=150, bbox_inches="tight")
-    fig.savefig(stem.with_suffix(".pdf"), bbox_inches="tight")
+def save(fig, paths: list[Path]) -> None:
+    """Write the figure to each of ``paths`` (PNG at 150 dpi, PDF as vectors)."""
+    for path in map(Path, paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -54,7 +54,7 @@ def show(ax, image, title=None, **kwargs):
 
 
 @torch.no_grad()
-def loss_ablation_figure(panels: dict[str, tuple[dict, object]], stem: Path, n_examples: int = 3) -> None:
+def loss_ablation_figure(panels: dict[str, tuple[dict, object]], paths: list[Path], n_examples: int = 3) -> None:
     """Figure 2: per dataset, input and ground truth, then each variant's prediction and |error| (0-1)."""
     variants = [v for v in VARIANT_LABELS if any(v in models for models, _ in panels.values())]
     rows = [(name, i) for name in panels for i in range(n_examples)]
@@ -74,10 +74,10 @@ def loss_ablation_figure(panels: dict[str, tuple[dict, object]], stem: Path, n_e
             if r == 0:
                 axes[r, 3 + 2 * c].set_title("|error|", fontsize=8)
     fig.colorbar(im, ax=axes, shrink=0.5, label="absolute error (intensity in [0, 1])")
-    save(fig, stem)
+    save(fig, paths)
 
 
-def tau_sweep_figure(sweep: dict[str, dict[str, Path]], stem: Path) -> None:
+def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path]) -> None:
     """Figure 3: probe accuracy of z_v against tau (z as dashed line), and the variant fraction.
 
     ``sweep``: dataset -> tau -> probe result file of the model trained at that tau.
@@ -105,7 +105,7 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], stem: Path) -> None:
                 title=r"Channels assigned to $z_v$")
     acc_ax.legend(fontsize=7), frac_ax.legend(fontsize=7)
     acc_ax.grid(alpha=0.3), frac_ax.grid(alpha=0.3)
-    save(fig, stem)
+    save(fig, paths)
 
 
 def channel_magnitude(z: torch.Tensor) -> np.ndarray:
@@ -119,7 +119,7 @@ def variant_summary(model) -> str:
 
 
 @torch.no_grad()
-def latent_magnitude_figure(model, pairs, stem: Path, n_examples: int = 4) -> None:
+def latent_magnitude_figure(model, pairs, paths: list[Path], n_examples: int = 4) -> None:
     """Figure 5: channel-averaged |z|, |z_v|, |z_i|, |g.z_v| for a few inputs, then output and truth."""
     titles = ["input", "|z|", "|z_v|", "|z_i|", "|g·z_v|", "output", "ground truth"]
     rows = []
@@ -141,11 +141,11 @@ def latent_magnitude_figure(model, pairs, stem: Path, n_examples: int = 4) -> No
         axes[0, c].set_title(title, fontsize=8)
     fig.colorbar(axes[0, 1].images[0], ax=axes[:, 1:5], shrink=0.6, label="mean |activation| over channels")
     fig.suptitle(f"Latent magnitudes ({variant_summary(model)})", fontsize=8)
-    save(fig, stem)
+    save(fig, paths)
 
 
 @torch.no_grad()
-def latent_swap_figure(model, pairs, stem: Path, n_pairs: int = 3) -> None:
+def latent_swap_figure(model, pairs, paths: list[Path], n_pairs: int = 3) -> None:
     """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1]."""
     titles = ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"]
     fig, axes = plt.subplots(n_pairs, 4, figsize=(5.6, 1.45 * n_pairs), squeeze=False)
@@ -156,10 +156,10 @@ def latent_swap_figure(model, pairs, stem: Path, n_pairs: int = 3) -> None:
         for c, img in enumerate([x[0], x[1], swapped[0], swapped[1]]):
             show(axes[r, c], unit(img), titles[c] if r == 0 else None)
     fig.suptitle(f"Latent swap ({variant_summary(model)})", fontsize=8)
-    save(fig, stem)
+    save(fig, paths)
 
 
-def draw(figure: str, inputs, test_seed: int, stem: Path) -> None:
+def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
     """Draw ``figure`` from its inputs (``ald.plan.Plan.figure_inputs``) on the runs' test pairs."""
     def model_and_pairs(run_dir):
         run = load_run(run_dir)
@@ -170,9 +170,9 @@ def draw(figure: str, inputs, test_seed: int, stem: Path) -> None:
         for dataset, variants in inputs.items():
             loaded = {v: model_and_pairs(d) for v, d in variants.items()}
             panels[dataset] = ({v: m for v, (m, _) in loaded.items()}, next(iter(loaded.values()))[1])
-        loss_ablation_figure(panels, stem)
+        loss_ablation_figure(panels, paths)
     elif figure == "figure3":  # {curve: {tau: probe file}}
-        tau_sweep_figure(inputs, stem)
+        tau_sweep_figure(inputs, paths)
     else:  # figure5 / swap: one run folder
         drawing = latent_magnitude_figure if figure == "figure5" else latent_swap_figure
-        drawing(*model_and_pairs(inputs), stem)
+        drawing(*model_and_pairs(inputs), paths)

@@ -123,15 +123,20 @@ def display_frame(stats: pd.DataFrame, index: list[str], column: str) -> pd.Data
     return pd.DataFrame(rows).rename(columns=lambda c: c.replace("_", " "))
 
 
-def write_table(stats: pd.DataFrame, shown: pd.DataFrame, stem: Path, title: str, notes: list[str]) -> None:
-    """Write ``stem``.csv (numbers), .md and .tex (formatted), each saying where numbers come from."""
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stats.to_csv(stem.with_suffix(".csv"), index=False, float_format="%.6g")
-    note_lines = "\n".join(f"- {n}" for n in notes)
-    stem.with_suffix(".md").write_text(f"# {title}\n\n{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
-    latex = shown.to_latex(index=False, escape=True, caption=title, label=f"tab:{stem.name}")
-    stem.with_suffix(".tex").write_text(latex.replace("±", r"$\pm$").replace("−", "-").replace("—", "--"))
+def write_table(stats: pd.DataFrame, shown: pd.DataFrame, paths: list[Path], title: str, notes: list[str]) -> None:
+    """Write each of ``paths`` by its suffix: .csv (numbers), .md and .tex (formatted, with the notes)."""
+    for path in map(Path, paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".csv":
+            stats.to_csv(path, index=False, float_format="%.6g")
+        elif path.suffix == ".md":
+            note_lines = "\n".join(f"- {n}" for n in notes)
+            path.write_text(f"# {title}\n\n{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
+        elif path.suffix == ".tex":
+            latex = shown.to_latex(index=False, escape=True, caption=title, label=f"tab:{path.stem}")
+            path.write_text(latex.replace("±", r"$\pm$").replace("−", "-").replace("—", "--"))
+        else:
+            raise ValueError(f"{path}: a table is written as .csv, .md or .tex")
 
 
 TITLES = {
@@ -141,11 +146,11 @@ TITLES = {
 }
 
 
-def make_table(name: str, inputs: list[Path], notes: list[str], stem: Path) -> pd.DataFrame:
+def make_table(name: str, inputs: list[Path], notes: list[str], paths: list[Path]) -> pd.DataFrame:
     """Build table ``name`` from its metrics or probe files and write it; returns the formatted frame."""
     kind, title = TITLES[name]
     frame = (load_metrics if kind == "metrics" else load_probes)(inputs)
     stats = {"table1": table1, "table2": table2, "table3": table3}[name](frame)
     shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats)
-    write_table(stats, shown, stem, title, notes)
+    write_table(stats, shown, paths, title, notes)
     return shown

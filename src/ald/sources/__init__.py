@@ -18,6 +18,7 @@ from typing import Callable
 import numpy as np
 
 from ..acquire import RemoteFile
+from ..registry import Registry
 
 SPLITS = ("train", "val", "test")
 
@@ -32,21 +33,14 @@ class Source:
     files: dict[str, RemoteFile] = field(default_factory=dict)  # official files; none for generated data
 
 
-SOURCES: dict[str, Source] = {}
+SOURCES = Registry("source")
 
 
 def register_source(source: Source) -> Source:
-    if source.name in SOURCES:
-        raise ValueError(f"a source named {source.name!r} is already registered")
-    SOURCES[source.name] = source
-    return source
+    return SOURCES.add(source.name, source)
 
 
-def get_source(name: str) -> Source:
-    try:
-        return SOURCES[name]
-    except KeyError:
-        raise ValueError(f"unknown source {name!r}; known sources: {sorted(SOURCES)}") from None
+get_source = SOURCES.lookup
 
 
 def prepare(name: str, params: dict, raw_dir: Path | None = None) -> dict[str, np.ndarray]:

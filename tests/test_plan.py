@@ -1,0 +1,129 @@
+"""Config resolution (ald.plan), tested without Snakemake."""
+
+import copy
+
+import pytest
+import yaml
+
+from ald.groups import C4
+from ald.plan import ConfigError, Plan, Run
+from conftest import REPO
+
+CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def config_with(**changes):
+    config = copy.deepcopy(CONFIG)
+    for key, value in changes.items():
+        target = config
+        *parents, last = key.split("__")
+        for p in parents:
+            target = target[p]
+        target[last] = value
+    return config
+
+
+def problems_of(config) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        Plan(config)
+    return caught.value.problems
+
+
+def test_runs_of_the_paper_config():
+    plan = Plan(CONFIG)
+    assert len(plan.main_runs()) == 2 * 2 * 1 * 3  # datasets x groups x models x seeds
+    assert len(plan.ablation_runs()) == 2 * 1 * 3 * 3  # datasets x [C4] x (model + 2 variants) x seeds
+    assert [plan.tau_model(t) for t in (0.1, 0.5)] == ["ald-tau0.1", "ald"]  # the model's own tau is the model
+    assert set(plan.model_names()) >= {"ald", "ald-inv_only", "ald-const_only", "ald-tau0.9"}
+
+
+def test_variants_and_group_params_resolve():
+    plan = Plan(CONFIG)
+    assert plan.model_params("ald-tau0.3", "C4")["tau"] == 0.3
+    assert plan.model_params("ald-inv_only", "C4")["loss_weights"] == {"recon": 1.0, "inv": 1.0, "const": 0.0}
+    assert plan.model_params("ald", "SO2")["latent_rms_norm"] is True
+    assert "latent_rms_norm" not in plan.model_params("ald", "C4")
+
+
+def test_train_spec_carries_the_recipe_with_its_defaults():
+    config = config_with(datasets__rotated_blocked_mnist__recipe={"kind": "occluder"})  # size left to its default
+    spec = Plan(config).train_spec(Run("rotated_blocked_mnist", "C4", "ald", 42))
+    assert spec["recipe"] == {"kind": "occluder", "size": 7} and spec["source_npz"] == "data/prepared/mnist.npz"
+    assert spec["threads"] == 2 and spec["max_train_items"] is None and spec["val_seed"] == 0
+
+
+def test_defaults_are_filled_from_the_schema():
+    config = copy.deepcopy(CONFIG)
+    del config["probes"], config["evaluation"], config["training"]["threads"], config["sources"]["mnist"]["n_val"]
+    settings = Plan(config).config
+    assert settings["probes"] == {"probe_seed": 0, "train_items": 10000, "test_items": 10000, "C": 1.0, "max_iter": 1000}
+    assert settings["evaluation"] == {"val_seed": 0, "test_seed": 0}
+    assert settings["training"]["threads"] == 2 and settings["sources"]["mnist"]["n_val"] == 12000
+
+
+def test_command_line_strings_become_booleans_and_numbers():
+    config = config_with(data={"root": "data", "allow_network": "false", "retries": "2"})
+    assert Plan(config).config["data"] == {"root": "data", "allow_network": False, "retries": 2, "mirror": None}
+    assert any("data.allow_network" in p and "boolean" in p for p in problems_of(config_with(data={"root": "d", "allow_network": "maybe"})))
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"bogus_key": 1}, "bogus_key: unknown key; allowed here:"),
+    ({"training__epochs": "ten"}, "training.epochs: 'ten' is not of type integer"),
+    ({"groups": ["C4", "SO7"]}, "groups: unknown group 'SO7'; known: C4, SO2"),
+    ({"datasets__rotated_mnist__recipe": {"kind": "smoke"}}, "datasets.rotated_mnist.recipe.kind: unknown pair recipe 'smoke'"),
+    ({"datasets__rotated_mnist__recipe": {"kind": "occluder", "size": 0}}, "datasets.rotated_mnist.recipe.size"),
+    ({"models__ald__params__tua": 0.3}, "models.ald.params.tua: unknown key"),
+    ({"models__ald__params__tau": "high"}, "models.ald.params.tau: 'high' is not of type number"),
+    ({"models__ald__group_params": {"SO2": {"latent_rms_norm": "yes"}}}, "models.ald.group_params.SO2.latent_rms_norm"),
+    ({"models__ald__params__kind": "galr"}, "models.ald.params.kind: unknown model kind 'galr'"),
+    ({"tau_sweep__datasets": ["rotated_fashion"]}, "tau_sweep.datasets: 'rotated_fashion' is not configured under `datasets`"),
+    ({"sources__mnist__n_vla": 3}, "sources.mnist.n_vla: unknown key"),
+])
+def test_each_problem_is_one_line_naming_key_and_fix(changes, expected):
+    problems = problems_of(config_with(**changes))
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+    assert "Fix:" in problems[0] or "size" in expected  # jsonschema's own wording for bounds names the bound
+
+
+def test_a_group_that_cannot_act_on_the_data_is_refused(monkeypatch):
+    from ald import groups
+
+    monkeypatch.setitem(groups.GROUPS, "C4z", C4(name="C4z", spatial_dims=3))  # quarter turns of volumes
+    problems = problems_of(config_with(groups=["C4", "C4z"]))
+    assert problems == [f"groups: group C4z acts on 3-D data but dataset {d} is 2-D. Fix: pair it with a 2-D group (C4, SO2)"
+                        for d in ("rotated_mnist", "rotated_blocked_mnist")]
+
+
+def test_only_datasets_selects_runs_and_notes():
+    plan = Plan(config_with(only_datasets=["rotated_blocked_mnist"]))
+    assert {r.dataset for r in plan.main_runs() + plan.ablation_runs()} == {"rotated_blocked_mnist"}
+    assert list(plan.figure_inputs("figure2")) == ["rotated_blocked_mnist"]
+    assert "data source(s): mnist;" in plan.table_notes("table1")[0]
+
+
+def test_targets_are_the_tables_and_figures_and_their_inputs():
+    plan = Plan(CONFIG)
+    assert list(plan.targets()) == ["table1", "table2", "table3", "figure2", "figure3", "figure5", "swap"]
+    assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
+    assert len(plan.table_inputs("table1")) == 12 and plan.table_inputs("table3")[0].startswith("results/probes/")
+    assert plan.figure_input_files("swap") == ["results/models/rotated_blocked_mnist/C4/ald/seed42/best.pt",
+                                               "results/models/rotated_blocked_mnist/C4/ald/seed42/run.json"]
+    sweep = plan.figure_inputs("figure3")["rotated_mnist"]
+    assert sweep["0.5"] == "results/probes/rotated_mnist/C4/ald/seed42.json" and len(sweep) == 9
+
+
+def test_profiles_are_overlays_that_resolve():
+    for overlay in ("profiles/reduced/reduced.yaml", "profiles/demo/demo.yaml", "profiles/paper-c4-rmnist/settings.yaml"):
+        config = copy.deepcopy(CONFIG)
+        merge(config, yaml.safe_load((REPO / overlay).read_text()))
+        assert Plan(config).main_runs(), overlay
+
+
+def merge(base: dict, overlay: dict) -> None:
+    """Snakemake's config merge: nested dicts merge, everything else replaces."""
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
