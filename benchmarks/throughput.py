@@ -4,7 +4,7 @@
 
 "authors" rotates each sample separately in a Dataset's __getitem__ and batches with a DataLoader,
 as the released script does; "ours" plans g for the whole epoch and rotates a batch with at most
-four rot90 calls (ald.data.PairSet). Both feed the identical training step; the script checks that
+four rot90 calls (ald.pairs.PairSet). Both feed the identical training step; the script checks that
 both make the same batches bit for bit. It prints pairs/s (median over repeats, interleaved), the
 speed-up, and the achieved FLOP rate as a fraction of this machine's measured float32 matmul rate.
 """
@@ -21,9 +21,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from ald.data import PairSet, prepare_glyphs, prepare_mnist, seeded_generator
+from ald.pairs import NoRecipe, PairSet, seeded_generator
+from ald.sources.glyphs import prepare_glyphs
+from ald.sources.mnist import prepare_mnist
 from ald.groups import C4
-from ald.models import ALD
+from ald.models.ald import ALD
 
 BATCH = 64
 
@@ -38,7 +40,7 @@ class PerSampleRotation(Dataset):
         return len(self.images)
 
     def __getitem__(self, i):
-        x = torch.from_numpy(self.images[i]).float().unsqueeze(0) / 127.5 - 1.0
+        x = torch.from_numpy(self.images[i]).float() / 127.5 - 1.0  # (1, 28, 28)
         k = int(self.ks[i])
         return x, torch.rot90(x, k, dims=(1, 2)), k
 
@@ -70,7 +72,7 @@ def time_loop(batches, step) -> float:
 def ours_batches(pairs: PairSet, steps: int):
     order = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(0))
     for s in range(steps):
-        yield pairs.batch(order[s * BATCH : (s + 1) * BATCH])
+        yield pairs.batch(order[s * BATCH : (s + 1) * BATCH])[:3]  # x, T_g(x), g
 
 
 def authors_batches(dataset: PerSampleRotation, steps: int):
@@ -100,12 +102,12 @@ def main():
     torch.set_num_threads(args.threads)
 
     images, what = load_images(args.mirror, args.steps * BATCH)
-    pairs = PairSet.plan(images, np.zeros(len(images)), C4(), False, seeded_generator(0, 1, 1))
+    pairs = PairSet.plan({"x": images, "y": np.zeros(len(images))}, C4(), NoRecipe(), seeded_generator(0, 1, 1))
     dataset = PerSampleRotation(images, pairs.g)
 
     # Same numerics: both paths produce the same (x, T_g(x)) for the same items and elements.
     idx = torch.arange(BATCH)
-    x, tx, _ = pairs.batch(idx)
+    x, tx, _, _ = pairs.batch(idx)
     reference = [dataset[i] for i in range(BATCH)]
     assert torch.equal(x, torch.stack([r[0] for r in reference])) and torch.equal(tx, torch.stack([r[1] for r in reference]))
 
@@ -113,7 +115,7 @@ def main():
     model = ALD(C4())
     step = training_step(model, torch.optim.Adam(model.parameters(), lr=1e-3))
     with FlopCounterMode(display=False) as counter:
-        step(*pairs.batch(idx))
+        step(*pairs.batch(idx)[:3])
     flops_per_pair = counter.get_total_flops() / BATCH
     for batch in ours_batches(pairs, 10):  # warm-up
         step(*batch)

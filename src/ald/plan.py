@@ -114,7 +114,7 @@ def registry_problems(config: dict) -> list[str]:
             unknown(f"models.{name}.params.kind", kind, MODELS, "model kind")
             continue
         problems += schema_problems(entry["params"], model_params_schema(kind), f"models.{name}.params")
-        for group, overrides in entry.get("group_params", {}).items():
+        for group, overrides in entry["group_params"].items():
             if group not in GROUPS:
                 unknown(f"models.{name}.group_params", group, GROUPS, "group")
             problems += schema_problems(overrides, model_params_schema(kind, partial=True),
@@ -133,7 +133,7 @@ def reference_problems(config: dict) -> list[str]:
     for name, entry in config["datasets"].items():
         if entry["source"] not in config["sources"]:
             missing(f"datasets.{name}.source", entry["source"], "sources")
-    datasets = {"only_datasets": config.get("only_datasets") or [], "tau_sweep.datasets": config["tau_sweep"]["datasets"],
+    datasets = {"only_datasets": config["only_datasets"] or [], "tau_sweep.datasets": config["tau_sweep"]["datasets"],
                 "figures.latent_dataset": [config["figures"]["latent_dataset"]]}
     for key, names in datasets.items():
         for d in names:
@@ -156,7 +156,7 @@ def reference_problems(config: dict) -> list[str]:
 
 def dataset_group_pairs(config: dict):
     """(dataset, group, config key) of every pairing the config asks to train."""
-    selected = config.get("only_datasets") or list(config["datasets"])
+    selected = config["only_datasets"] or list(config["datasets"])
     for d in selected:
         for g in {*config["groups"], *config["ablations"]["groups"]}:
             yield d, g, "groups"
@@ -270,8 +270,7 @@ class Plan:
         if variant.startswith("tau"):
             params["tau"] = float(variant[3:])
         elif variant:
-            kind = params["kind"]
-            weights = params.get("loss_weights", {name: 1.0 for name in MODELS[kind].loss_names})
+            weights = params.get("loss_weights", MODELS[params["kind"]].default_loss_weights())
             params["loss_weights"] = dict(weights, **self.config["ablations"]["variants"][variant])
         return params
 

@@ -66,6 +66,11 @@ class GroupActionModel(nn.Module):
         variant = self.variant_channels()
         return {"n_variant": int(variant.sum()), "n_channels": int(variant.numel())}
 
+    @classmethod
+    def default_loss_weights(cls) -> dict[str, float]:
+        """Every loss term at weight 1, unless the config says otherwise."""
+        return {name: 1.0 for name in cls.loss_names}
+
     def check_loss_weights(self) -> None:
         unknown = set(self.loss_weights) - set(self.loss_names)
         if unknown:

@@ -64,7 +64,7 @@ class ALD(GroupActionModel):
         self.group = group
         self.tau = tau
         self.latent_rms_norm = latent_rms_norm
-        self.loss_weights = dict(loss_weights or {name: 1.0 for name in self.loss_names})
+        self.loss_weights = dict(loss_weights or self.default_loss_weights())
         self.check_loss_weights()
         self.encoder = encoder(in_channels, hidden_channels, latent_channels, spatial_dims)
         self.decoder = decoder(latent_channels, hidden_channels, in_channels, spatial_dims)
