@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup demo test benchmark lint slurm-test clean-demo
+.PHONY: setup demo test benchmark lint slurm-test check-tables clean-demo
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,17 @@ benchmark: setup
 
 slurm-test: setup
 	$(RUN) bash tests/slurm/run_slurm_test.sh
+
+# Rebuild every tracked table from the tracked metrics and probe files (no training) and fail if
+# any differs from the committed one: each number in results/ comes from the files beside it.
+PAPER := profiles/paper-c4-rmnist
+TABLES_ONLY := --allowed-rules make_table --forcerun make_table --cores 1
+check-tables: setup
+	$(RUN) snakemake --profile profiles/reduced $(TABLES_ONLY) table1 table2 table3
+	$(RUN) snakemake --profile $(PAPER) $(TABLES_ONLY) table1
+	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rmsnorm.yaml $(TABLES_ONLY) table1
+	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rbmnist.yaml $(TABLES_ONLY) table1
+	git diff --exit-code --stat -- results/
 
 lint: setup
 	$(RUN) snakemake --lint && $(RUN) snakefmt --check Snakefile workflow/
