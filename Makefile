@@ -36,7 +36,7 @@ slurm-test: setup
 PAPER := profiles/paper-c4-rmnist
 TABLES_ONLY := --allowed-rules make_table --forcerun make_table --cores 1
 check-tables: setup
-	$(RUN) snakemake --profile profiles/reduced $(TABLES_ONLY) table1 table2 table3
+	$(RUN) snakemake --profile profiles/reduced $(TABLES_ONLY) table1 table2 table3 parameters
 	$(RUN) snakemake --profile $(PAPER) $(TABLES_ONLY) table1
 	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rmsnorm.yaml $(TABLES_ONLY) table1
 	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rbmnist.yaml $(TABLES_ONLY) table1

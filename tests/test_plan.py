@@ -31,7 +31,7 @@ def problems_of(config) -> list[str]:
 
 def test_runs_of_the_paper_config():
     plan = Plan(CONFIG)
-    assert len(plan.main_runs()) == 2 * 2 * 1 * 3  # datasets x groups x models x seeds
+    assert len(plan.main_runs()) == 2 * 2 * 3 * 3  # datasets x groups x models (ald, galr, equivnr) x seeds
     assert len(plan.ablation_runs()) == 2 * 1 * 3 * 3  # datasets x [C4] x (model + 2 variants) x seeds
     assert [plan.tau_model(t) for t in (0.1, 0.5)] == ["ald-tau0.1", "ald"]  # the model's own tau is the model
     assert set(plan.model_names()) >= {"ald", "ald-inv_only", "ald-const_only", "ald-tau0.9"}
@@ -56,7 +56,7 @@ def test_defaults_are_filled_from_the_schema():
     config = copy.deepcopy(CONFIG)
     del config["probes"], config["evaluation"], config["training"]["threads"], config["sources"]["mnist"]["n_val"]
     settings = Plan(config).config
-    assert settings["probes"] == {"probe_seed": 0, "train_items": 10000, "test_items": 10000, "C": 1.0, "max_iter": 1000}
+    assert settings["probes"] == {"models": None, "probe_seed": 0, "train_items": 10000, "test_items": 10000, "C": 1.0, "max_iter": 1000}
     assert settings["evaluation"] == {"val_seed": 0, "test_seed": 0}
     assert settings["training"]["threads"] == 2 and settings["sources"]["mnist"]["n_val"] == 12000
 
@@ -76,7 +76,7 @@ def test_command_line_strings_become_booleans_and_numbers():
     ({"models__ald__params__tua": 0.3}, "models.ald.params.tua: unknown key"),
     ({"models__ald__params__tau": "high"}, "models.ald.params.tau: 'high' is not of type number"),
     ({"models__ald__group_params": {"SO2": {"latent_rms_norm": "yes"}}}, "models.ald.group_params.SO2.latent_rms_norm"),
-    ({"models__ald__params__kind": "galr"}, "models.ald.params.kind: unknown model kind 'galr'"),
+    ({"models__ald__params__kind": "infogan_cr"}, "models.ald.params.kind: unknown model kind 'infogan_cr'"),
     ({"tau_sweep__datasets": ["rotated_fashion"]}, "tau_sweep.datasets: 'rotated_fashion' is not configured under `datasets`"),
     ({"sources__mnist__n_vla": 3}, "sources.mnist.n_vla: unknown key"),
 ])
@@ -104,9 +104,10 @@ def test_only_datasets_selects_runs_and_notes():
 
 def test_targets_are_the_tables_and_figures_and_their_inputs():
     plan = Plan(CONFIG)
-    assert list(plan.targets()) == ["table1", "table2", "table3", "figure2", "figure3", "figure5", "swap"]
+    assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure5", "swap"]
     assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
-    assert len(plan.table_inputs("table1")) == 12 and plan.table_inputs("table3")[0].startswith("results/probes/")
+    assert len(plan.table_inputs("table1")) == 36 and plan.table_inputs("table3")[0].startswith("results/probes/")
+    assert {p.split("/")[4] for p in plan.table_inputs("table3")} == {"ald"}  # probes.models: [ald]
     assert plan.figure_input_files("swap") == ["results/models/rotated_blocked_mnist/C4/ald/seed42/best.pt",
                                                "results/models/rotated_blocked_mnist/C4/ald/seed42/run.json"]
     sweep = plan.figure_inputs("figure3")["rotated_mnist"]

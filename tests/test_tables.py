@@ -40,3 +40,22 @@ def test_paper_values_are_the_printed_ones():
     assert paper_values.table1_value("RMNIST", "RMSE", "GALR") == 0.28
     assert paper_values.table1_value("Adrenals", "SSIM", "CausalVAE") == 0.91
     assert paper_values.table1_value("Brains", "PSNR", "Ours") is None
+
+
+def test_table1_has_a_column_per_paper_model_and_marks_the_best(tmp_path):
+    paths = [write_metrics(tmp_path, s, p) for s, p in [(1, 30.0), (2, 31.0)]]
+    for seed, psnr in [(1, 32.0), (2, 33.0)]:  # a baseline that beats ours in this row: the table shows it
+        path = tmp_path / f"galr{seed}.json"
+        identity = dict(dataset="rotated_mnist", paper_row="RMNIST", group="C4", model="galr", paper_column="GALR", seed=seed)
+        path.write_text(json.dumps({"identity": identity, "psnr": psnr, "ssim": 0.9, "rmse": 0.2, "n_variant_channels": 32}))
+        paths.append(path)
+    shown = table1_display(table1(load_metrics(paths)))
+    assert list(shown.columns[5:]) == list(paper_values.TABLE1_MODELS)
+    assert list(shown["metric"]) == ["PSNR", "SSIM", "RMSE"]  # the paper's row order
+    psnr = shown[shown.metric == "PSNR"].iloc[0]
+    assert psnr["GALR"] == "32.50 ± 0.71 ★ (paper 18.63; +13.87)"
+    assert psnr["Ours"] == "30.50 ± 0.71 (paper 30.61 ★; -0.11)"
+    assert psnr["EquivNR"] == psnr["MAGANet"] == "—"  # not trained: a dash, never a blank
+    rmse = shown[shown.metric == "RMSE"].iloc[0]
+    assert rmse["Ours"] == "0.100 ± 0.000 ★ (paper 0.060 ★; +0.040)"  # lower is better for RMSE
+    assert rmse["GALR"] == "0.200 ± 0.000 (paper 0.280; -0.080)"

@@ -61,7 +61,8 @@ def cmd_probe(args) -> None:
 def cmd_table(args) -> None:
     from .paper.tables import make_table
 
-    shown = make_table(args.table, [Path(p) for p in args.inputs], json.loads(args.notes), [Path(p) for p in args.outputs])
+    inputs = json.loads(args.rows) if args.rows else [Path(p) for p in args.inputs]
+    shown = make_table(args.table, inputs, json.loads(args.notes), [Path(p) for p in args.outputs])
     print(shown.to_string(), flush=True)
 
 
@@ -107,7 +108,9 @@ def parser() -> argparse.ArgumentParser:
             (["--run-dir"], req), identity, (["--out"], req),
             (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, C, max_iter", **req}))
     command("table", cmd_table, "write a table (csv, md, tex) from metrics or probe files",
-            (["table"], {"choices": ["table1", "table2", "table3"]}), (["--inputs"], {"nargs": "+", **req}),
+            (["table"], {"choices": ["table1", "table2", "table3", "parameters"]}),
+            (["--inputs"], {"nargs": "*", "default": [], "help": "metrics or probe files"}),
+            (["--rows"], {"help": "JSON rows of the parameters table (ald.plan.Plan.parameter_rows)"}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the table"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **req}))
     command("figure", cmd_figure, "draw a figure (png and pdf)",

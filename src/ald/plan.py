@@ -22,12 +22,12 @@ import jsonschema
 import yaml
 
 from .groups import GROUPS
-from .models import MODELS
+from .models import MODELS, build_model
 from .pairs import RECIPES
 from .sources import SOURCES
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
-TABLES = ("table1", "table2", "table3")
+TABLES = ("table1", "table2", "table3", "parameters")
 FIGURES = ("figure2", "figure3", "figure5", "swap")
 
 
@@ -143,6 +143,10 @@ def reference_problems(config: dict) -> list[str]:
         section, field_ = key.split(".")
         if config[section][field_] not in config["models"]:
             missing(key, config[section][field_], "models")
+    for key, names in {"probes.models": config["probes"]["models"], "only_models": config["only_models"]}.items():
+        for model in names or []:
+            if model not in config["models"]:
+                missing(key, model, "models")
     if problems:
         return problems
     for dataset, group, key in dataset_group_pairs(config):
@@ -251,6 +255,7 @@ class Plan:
         c = self.config
         self.results, self.data = c["results"], c["data"]["root"]
         self.datasets = c["only_datasets"] or list(c["datasets"])
+        self.models = c["only_models"] or list(c["models"])
         self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
 
     # -- names and parameters
@@ -290,7 +295,7 @@ class Plan:
 
     def main_runs(self) -> list[Run]:
         c = self.config
-        return [Run(d, g, m, s) for d in self.datasets for g in c["groups"] for m in c["models"] for s in c["seeds"]]
+        return [Run(d, g, m, s) for d in self.datasets for g in c["groups"] for m in self.models for s in c["seeds"]]
 
     def ablation_models(self) -> list[str]:
         base = self.config["ablations"]["model"]
@@ -368,12 +373,29 @@ class Plan:
             max_train_items=training["max_train_items"],
         )
 
+    def parameter_rows(self) -> list[dict]:
+        """Each configured model built for each group on each layout of the datasets (channels, dims)."""
+        layouts = sorted({(SOURCES[self.config["datasets"][d]["source"]].channels,
+                           SOURCES[self.config["datasets"][d]["source"]].spatial_dims) for d in self.datasets})
+        rows = []
+        for name, entry in self.config["models"].items():
+            for group in self.config["groups"]:
+                for channels, dims in layouts:
+                    model = build_model(self.model_params(name, group), GROUPS[group], channels, dims)
+                    rows.append(dict(model=name, paper_column=entry["paper_column"], kind=entry["params"]["kind"],
+                                     group=group, data=f"{channels} channel(s), {dims}-D",
+                                     parameters=sum(p.numel() for p in model.parameters())))
+        return rows
+
     def table_inputs(self, table: str) -> list[str]:
+        if table == "parameters":
+            return []
         if table == "table1":
             return [self.metrics_file(r) for r in self.main_runs()]
         if table == "table2":
             return [self.metrics_file(r) for r in self.ablation_runs()]
-        return [self.probe_file(r) for r in self.main_runs()]
+        probed = self.config["probes"]["models"] or list(self.config["models"])
+        return [self.probe_file(r) for r in self.main_runs() if r.model in probed]
 
     def first_seed_run_dir(self, dataset: str, model: str) -> str:
         return self.run_dir(Run(dataset, self.config["figures"]["group"], model, self.config["seeds"][0]))
@@ -398,6 +420,11 @@ class Plan:
 
     def table_notes(self, table: str) -> list[str]:
         """Lines printed under a table: the settings that made it and how to read it."""
+        if table == "parameters":
+            return ["Counted by building each configured model with its parameters for that group on the datasets' "
+                    "layout (ald.plan.Plan.parameter_rows); every trained run's record (run.json, n_parameters) "
+                    "holds the count of the model it trained.",
+                    "ALD's count includes its 64 mask logits; GALR's includes its attention module."]
         c, t = self.config, self.config["training"]
         train_items = t["max_train_items"] or "all"
         sources = ", ".join(sorted({c["datasets"][d]["source"] for d in self.datasets}))
@@ -413,6 +440,17 @@ class Plan:
             f"Every number comes from the {kind} JSON files under {self.results}/{'probes' if kind == 'probe' else 'metrics'}/ "
             "(column source_file of the CSV), each naming the run record that made it.",
         ]
+        if table == "table1":
+            left_out = [m for m in c["models"] if m not in self.models]
+            columns = lambda names: ", ".join(sorted({c["models"][m]["paper_column"] for m in names}))
+            notes.append(
+                "One column per model in the paper's order; each cell is ours (mean ± std) with the paper's "
+                "value and ours − paper in brackets. ★ marks the best of the row among our models and, "
+                "separately, among the paper's six (higher PSNR/SSIM, lower RMSE). — : no run of that model "
+                f"in this table (in it: {columns(self.models)}"
+                + (f"; configured but left out by only_models: {columns(left_out)}" if left_out else "")
+                + "; InfoGAN-CR, CausalVAE and MAGANet are not built yet)."
+            )
         if table == "table2":
             weights = ", ".join(f"{v}: {w}" for v, w in c["ablations"]["variants"].items())
             notes.append(f"Variants (loss weights overriding the model's): {weights}; 'both' is the full method.")

@@ -43,7 +43,7 @@ wildcard_constraints:
     seed=r"\d+",
     source=one_of(SETTINGS["sources"]),
     analysis="metrics|probes",
-    table="table[123]",
+    table="table[123]|parameters",
     figure="figure2|figure3|figure5|swap",
 
 
@@ -86,4 +86,5 @@ def analysis_settings(w):
     test_seed = SETTINGS["evaluation"]["test_seed"]
     if w.analysis == "metrics":
         return quoted_json({"test_seed": test_seed})
-    return quoted_json(dict(SETTINGS["probes"], test_seed=test_seed))
+    probes = {k: v for k, v in SETTINGS["probes"].items() if k != "models"}
+    return quoted_json(dict(probes, test_seed=test_seed))

@@ -15,8 +15,13 @@ rule make_table:
         ENV
     params:
         notes=lambda w: quoted_json(PLAN.table_notes(w.table)),
+        rows=lambda w: (
+            f"--rows {quoted_json(PLAN.parameter_rows())}"
+            if w.table == "parameters"
+            else ""
+        ),
     shell:
-        "python -m ald.cli table {wildcards.table} --inputs {input} --notes {params.notes}"
+        "python -m ald.cli table {wildcards.table} --inputs {input} {params.rows} --notes {params.notes}"
         " --outputs {output} > {log} 2>&1"
 
 

@@ -77,6 +77,20 @@ class GroupActionModel(nn.Module):
             raise ValueError(f"unknown loss terms {sorted(unknown)} for model {self.kind}; known: {self.loss_names}")
 
 
+def split_action_losses(model: GroupActionModel, x, tx, g) -> dict[str, torch.Tensor]:
+    """The losses of models that act on a variant part z_v and leave an invariant part z_i (ALD, GALR):
+
+    recon = |D(z_i + g.z_v) - T_g(x)|^2, inv = |z_i(x) - sg[z_i(T_g x)]|^2, const = |g.z_v(x) - sg[z_v(T_g x)]|^2,
+    the targets being the same model run on T_g(x) under no-grad (DESIGN.md 2).
+    """
+    z_v, z_i = model.split(model.encode(x))
+    z_v_g = model.group.act(g, z_v)
+    with torch.no_grad():
+        target_v, target_i = model.split(model.encode(tx))
+    mse = nn.functional.mse_loss
+    return {"recon": mse(model.decode(z_i + z_v_g), tx), "inv": mse(z_i, target_i), "const": mse(z_v_g, target_v)}
+
+
 MODELS = Registry("model kind")
 
 
@@ -97,4 +111,4 @@ def build_model(spec: dict, group: Group, in_channels: int, spatial_dims: int) -
     return cls(group, in_channels=in_channels, spatial_dims=spatial_dims, **params)
 
 
-from . import ald  # noqa: E402,F401  (registers the built-in models)
+from . import ald, equivnr, galr  # noqa: E402,F401  (registers the built-in models)

@@ -1,8 +1,13 @@
-"""Convolutional encoder and decoder shared by the models, for 2-D images and 3-D volumes alike."""
+"""Convolutional encoder and decoder shared by the models, for 2-D images and 3-D volumes alike, and
+``ConvGroupActionModel``, the base of every model built on them (ALD, GALR, EquivNR)."""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
+
+from ..groups import Group
+from . import GroupActionModel
 
 
 def conv_layers(spatial_dims: int):
@@ -11,6 +16,16 @@ def conv_layers(spatial_dims: int):
     if spatial_dims == 3:
         return nn.Conv3d, nn.ConvTranspose3d
     raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims}")
+
+
+def rms_normalise(z: torch.Tensor) -> torch.Tensor:
+    """Each item divided by its root mean square: our stabiliser for continuous groups (README, "SO(2)").
+
+    The latent then cannot grow to chase its own stop-gradient target through a norm-shrinking
+    interpolated action.
+    """
+    dims = tuple(range(1, z.dim()))
+    return z * torch.rsqrt(z.pow(2).mean(dims, keepdim=True) + 1e-6)
 
 
 def encoder(in_channels: int, hidden_channels: int, latent_channels: int, spatial_dims: int) -> nn.Sequential:
@@ -29,3 +44,33 @@ def decoder(latent_channels: int, hidden_channels: int, out_channels: int, spati
         deconv(latent_channels, hidden_channels, 4, 2, 1), nn.LeakyReLU(0.2),
         deconv(hidden_channels, out_channels, 4, 2, 1), nn.Tanh(),
     )
+
+
+CHANNELS = {"type": "integer", "minimum": 1}
+
+
+def backbone_params_schema(loss_names: tuple[str, ...]) -> dict:
+    """JSON schema properties of the parameters every ``ConvGroupActionModel`` takes."""
+    weights = {"type": "object", "additionalProperties": False,
+               "properties": {name: {"type": "number", "minimum": 0} for name in loss_names}}
+    return {"hidden_channels": CHANNELS, "latent_channels": CHANNELS, "loss_weights": weights}
+
+
+class ConvGroupActionModel(GroupActionModel):
+    """A model on the authors' encoder and decoder; subclasses add how the group acts and their losses."""
+
+    def __init__(self, group: Group, in_channels: int = 1, spatial_dims: int = 2, hidden_channels: int = 32,
+                 latent_channels: int = 64, loss_weights: dict[str, float] | None = None):
+        super().__init__()
+        self.group = group
+        self.spatial_dims, self.latent_channels = spatial_dims, latent_channels
+        self.loss_weights = dict(loss_weights or self.default_loss_weights())
+        self.check_loss_weights()
+        self.encoder = encoder(in_channels, hidden_channels, latent_channels, spatial_dims)
+        self.decoder = decoder(latent_channels, hidden_channels, in_channels, spatial_dims)
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode(self, z):
+        return self.decoder(z)

@@ -43,8 +43,49 @@ def table1(frame: pd.DataFrame) -> pd.DataFrame:
     return with_difference(stats, paper_values.TABLE1_SOURCE)
 
 
+LOWER_IS_BETTER = {"RMSE"}
+BEST = " ★"
+
+
+def best_of(values: dict[str, float], metric: str) -> str | None:
+    """The key with the best value (highest, or lowest for RMSE); None when there are none."""
+    values = {k: v for k, v in values.items() if not pd.isna(v)}
+    if not values:
+        return None
+    pick = min if metric in LOWER_IS_BETTER else max
+    return pick(values, key=values.get)
+
+
+def table1_cell(row: pd.Series, best_ours: bool, best_paper: bool) -> str:
+    d = DIGITS[row["metric"]]
+    ours = format_cell(row["mean"], row["std"], d) + (BEST if best_ours else "")
+    if pd.isna(row["paper"]):
+        return f"{ours} (paper —)"
+    return f"{ours} (paper {row['paper']:.{d}f}{BEST if best_paper else ''}; {row['difference']:+.{d}f})"
+
+
 def table1_display(stats: pd.DataFrame) -> pd.DataFrame:
-    return display_frame(stats, ["dataset", "paper_row", "group", "metric"], "paper_column")
+    """The paper's layout: a row per dataset x group x metric, a column per model in the paper's order.
+
+    Each cell: ours (mean ± std over seeds), the paper's value and ours − paper; ★ marks the best of
+    the row among our models and, separately, among the paper's six; — a model we did not train.
+    """
+    rows = []
+    for key, block in stats.groupby(["dataset", "paper_row", "group", "metric"], sort=False):
+        out = dict(zip(["dataset", "paper_row", "group", "metric"], key))
+        out["seeds"] = int(block["n_seeds"].max())
+        by_model = {r["paper_column"]: r for _, r in block.iterrows()}
+        best_ours = best_of({m: r["mean"] for m, r in by_model.items()}, key[3])
+        paper_row = {m: paper_values.table1_value(key[1], key[3], m) for m in paper_values.TABLE1_MODELS}
+        best_paper = best_of({m: v for m, v in paper_row.items() if v is not None}, key[3])
+        for model in paper_values.TABLE1_MODELS:
+            row = by_model.get(model)
+            out[model] = "—" if row is None else table1_cell(row, model == best_ours, model == best_paper)
+        rows.append(out)
+    metric_order = [name for _, name in METRICS]
+    datasets = list(dict.fromkeys(stats["dataset"]))
+    rows.sort(key=lambda r: (datasets.index(r["dataset"]), r["group"], metric_order.index(r["metric"])))
+    return pd.DataFrame(rows).rename(columns=lambda c: c.replace("_", " "))
 
 
 def with_difference(stats: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -139,16 +180,31 @@ def write_table(stats: pd.DataFrame, shown: pd.DataFrame, paths: list[Path], tit
             raise ValueError(f"{path}: a table is written as .csv, .md or .tex")
 
 
+def parameter_table(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parameter counts per model, group and data layout (``ald.plan.Plan.parameter_rows``), paper order."""
+    frame = pd.DataFrame(rows)
+    order = {m: i for i, m in enumerate(paper_values.TABLE1_MODELS)}
+    frame = frame.sort_values(["paper_column", "group", "data"], key=lambda c: c.map(order) if c.name == "paper_column" else c)
+    shown = frame.assign(parameters=frame["parameters"].map("{:,}".format))
+    return frame, shown.rename(columns=lambda c: c.replace("_", " "))
+
+
 TITLES = {
     "table1": ("metrics", "Table 1: learning group actions (PSNR, SSIM, RMSE on test pairs)"),
     "table2": ("metrics", "Table 2: loss ablation (reconstruction always on)"),
     "table3": ("probes", "Table 3: linear probes of the latent parts (test-split scores, %)"),
+    "parameters": ("models", "Parameter counts of the models as configured (encoder, decoder, mask or attention)"),
 }
 
 
-def make_table(name: str, inputs: list[Path], notes: list[str], paths: list[Path]) -> pd.DataFrame:
-    """Build table ``name`` from its metrics or probe files and write it; returns the formatted frame."""
+def make_table(name: str, inputs: list, notes: list[str], paths: list[Path]) -> pd.DataFrame:
+    """Build table ``name`` from its metrics or probe files (for ``parameters``: the rows themselves)
+    and write it; returns the formatted frame."""
     kind, title = TITLES[name]
+    if kind == "models":
+        stats, shown = parameter_table(inputs)
+        write_table(stats, shown, paths, title, notes)
+        return shown
     frame = (load_metrics if kind == "metrics" else load_probes)(inputs)
     stats = {"table1": table1, "table2": table2, "table3": table3}[name](frame)
     shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats)
