@@ -162,7 +162,7 @@ def dataset_group_pairs(config: dict):
     """(dataset, group, config key) of every pairing the config asks to train."""
     selected = config["only_datasets"] or list(config["datasets"])
     for d in selected:
-        for g in {*config["groups"], *config["ablations"]["groups"]}:
+        for g in dict.fromkeys(config["groups"] + config["ablations"]["groups"]):
             yield d, g, "groups"
     for d in config["tau_sweep"]["datasets"]:
         for g in config["tau_sweep"]["groups"]:
