@@ -32,10 +32,13 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def run_record(parameters: dict, started: float, threads: int, device: str = "cpu", extra: dict | None = None) -> dict:
+def run_record(parameters: dict, started: float, threads: int, device: str = "cpu", extra: dict | None = None,
+               commit: str | None = None) -> dict:
+    """``commit``: the code version the run started with (taken at its start: the checkout may move on
+    while a long run trains); now, if not given."""
     return {
         "parameters": parameters,
-        "git_commit": git_commit(Path(__file__).parent),
+        "git_commit": commit or git_commit(Path(__file__).parent),
         "packages": package_versions(),
         "python": platform.python_version(),
         "host": socket.gethostname(),

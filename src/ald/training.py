@@ -22,7 +22,7 @@ import torch
 from .groups import Group, get_group
 from .models import GroupActionModel, build_model
 from .pairs import PairRecipe, PairSet, build_recipe, pair_set, seeded_generator
-from .provenance import run_record
+from .provenance import git_commit, run_record
 from .sources import load_split
 
 
@@ -194,7 +194,7 @@ def epoch_line(row: dict, model: GroupActionModel, improved: bool) -> str:
 
 def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str], None] = print) -> dict:
     """Train, writing ``best.pt``, ``history.csv`` and ``run.json`` to ``out_dir``."""
-    started = time.time()
+    started, commit = time.time(), git_commit(Path(__file__).parent)
     out_dir, resume_path = Path(out_dir), Path(resume_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     session = set_up(spec)
@@ -208,7 +208,7 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
         row = train_epoch(session, epoch)
         improved = checkpoint(session, progress, row, out_dir, resume_path)
         log(epoch_line(row, session.model, improved))
-    record = run_record(spec.__dict__, started, spec.threads, device=str(session.device),
+    record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), commit=commit,
                         extra={"best_val_total": progress.best_val, "n_parameters": n_parameters,
                                "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,
