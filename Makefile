@@ -11,11 +11,12 @@ RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 setup: $(VENV)/.installed
 
 # torch first, alone: `pip install torch==2.13.0` takes the CPU build (never torchvision, which drags
-# in CUDA); constraints.txt then pins every other package exactly.
+# in CUDA); constraints.txt then pins every other package exactly; medmnist goes in without its deps.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet --no-deps "medmnist==3.0.2"  # only its INFO table; its deps pull CUDA torch
 	touch $@
 
 demo: setup
