@@ -151,6 +151,10 @@ class PairSet:
         n, spatial = len(images), tuple(images.shape[2:])
         if "tx" in arrays:  # rendered pairs: the source fixes g and T_g(x)
             g, targets = torch.as_tensor(np.asarray(arrays["g"])), torch.as_tensor(np.asarray(arrays["tx"]))
+            if tuple(g.shape[1:]) != tuple(group.element_shape):
+                raise ValueError(f"the source's g has elements of shape {tuple(g.shape[1:])} but group {group.name} "
+                                 f"takes {tuple(group.element_shape)}. Fix: pair the dataset with the group it was "
+                                 "rendered under")
         else:
             g, targets = group.sample(n, generator), None
         draws = recipe.draw(n, spatial, generator)

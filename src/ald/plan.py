@@ -24,7 +24,7 @@ import yaml
 from .groups import GROUPS
 from .models import MODELS, build_model
 from .pairs import RECIPES
-from .sources import SOURCES
+from .sources import SOURCES, TermsNotAccepted, check_terms
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 TABLES = ("table1", "table2", "table3", "parameters")
@@ -103,7 +103,7 @@ def registry_problems(config: dict) -> list[str]:
             schema = object_schema({"kind": {"const": kind}, **RECIPES[kind].params_schema}, ("kind",))
             problems += schema_problems(entry["recipe"], schema, f"datasets.{name}.recipe")
     group_lists = {"groups": config["groups"], "ablations.groups": config["ablations"]["groups"],
-                   "tau_sweep.groups": config["tau_sweep"]["groups"], "figures.group": [config["figures"]["group"]]}
+                   "tau_sweep.groups": config["tau_sweep"]["groups"], "figures.groups": config["figures"]["groups"]}
     for key, names in group_lists.items():
         for g in names:
             if g not in GROUPS:
@@ -134,7 +134,7 @@ def reference_problems(config: dict) -> list[str]:
         if entry["source"] not in config["sources"]:
             missing(f"datasets.{name}.source", entry["source"], "sources")
     datasets = {"only_datasets": config["only_datasets"] or [], "tau_sweep.datasets": config["tau_sweep"]["datasets"],
-                "figures.latent_dataset": [config["figures"]["latent_dataset"]]}
+                "figures.latent_datasets": config["figures"]["latent_datasets"]}
     for key, names in datasets.items():
         for d in names:
             if d not in config["datasets"]:
@@ -149,25 +149,53 @@ def reference_problems(config: dict) -> list[str]:
                 missing(key, model, "models")
     if problems:
         return problems
-    for dataset, group, key in dataset_group_pairs(config):
+    for dataset, key, names in dataset_group_lists(config):
+        dims = dataset_dims(config, dataset)
+        if names and dims is not None and all(g in GROUPS for g in names) and not groups_acting_on(names, dims):
+            known = ", ".join(n for n, g in GROUPS.items() if g.spatial_dims == dims)
+            problems.append(f"{key}: none of {names} acts on dataset {dataset}, which is {dims}-D. "
+                            f"Fix: add a {dims}-D group ({known})")
+    for dataset in config["tau_sweep"]["datasets"]:
         source = SOURCES.get(config["datasets"][dataset]["source"])
-        if source and group in GROUPS and GROUPS[group].spatial_dims != source.spatial_dims:
-            problems.append(f"{key}: group {group} acts on {GROUPS[group].spatial_dims}-D data but dataset "
-                            f"{dataset} is {source.spatial_dims}-D. Fix: pair it with a "
-                            f"{source.spatial_dims}-D group ({', '.join(n for n, g in GROUPS.items() if g.spatial_dims == source.spatial_dims)})")
+        if source and not source.labelled:
+            problems.append(f"tau_sweep.datasets: {dataset} has no class labels (source {source.name}), and the "
+                            "sweep is read by probes. Fix: remove it from tau_sweep.datasets")
+    for dataset in config["only_datasets"] or []:  # named on purpose: its terms must be accepted
+        problems += [f"only_datasets: {dataset}: {reason}" for reason in [terms_problem(config, dataset)] if reason]
     return problems
 
 
-def dataset_group_pairs(config: dict):
-    """(dataset, group, config key) of every pairing the config asks to train."""
+def terms_problem(config: dict, dataset: str) -> str | None:
+    """Why a dataset cannot be built until its source's data use terms are accepted, or None."""
+    source = config["datasets"][dataset]["source"]
+    try:
+        check_terms(source, config["sources"][source])
+    except TermsNotAccepted as exc:
+        return str(exc)
+    return None
+
+
+def dataset_dims(config: dict, dataset: str) -> int | None:
+    source = SOURCES.get(config["datasets"][dataset]["source"])
+    return source.spatial_dims if source else None
+
+
+def groups_acting_on(names: list[str], dims: int) -> list[str]:
+    """The groups of ``names`` that act on ``dims``-D data: each dataset trains under those of its own kind."""
+    return [g for g in names if GROUPS[g].spatial_dims == dims]
+
+
+def dataset_group_lists(config: dict):
+    """(dataset, config key, group names) of every group list a dataset is trained under (an empty list
+    asks for no such runs)."""
     selected = config["only_datasets"] or list(config["datasets"])
     for d in selected:
-        for g in dict.fromkeys(config["groups"] + config["ablations"]["groups"]):
-            yield d, g, "groups"
+        yield d, "groups", config["groups"]
+        yield d, "ablations.groups", config["ablations"]["groups"]
     for d in config["tau_sweep"]["datasets"]:
-        for g in config["tau_sweep"]["groups"]:
-            yield d, g, "tau_sweep.groups"
-    yield config["figures"]["latent_dataset"], config["figures"]["group"], "figures.group"
+        yield d, "tau_sweep.groups", config["tau_sweep"]["groups"]
+    for d in config["figures"]["latent_datasets"] + selected:
+        yield d, "figures.groups", config["figures"]["groups"]
 
 
 def coerce_strings(value, schema: dict):
@@ -254,7 +282,10 @@ class Plan:
         self.config = validated(config)
         c = self.config
         self.results, self.data = c["results"], c["data"]["root"]
-        self.datasets = c["only_datasets"] or list(c["datasets"])
+        # Without only_datasets, a dataset whose terms are not accepted is left out, and the notes say so.
+        selected = c["only_datasets"] or list(c["datasets"])
+        self.left_out = {d: terms_problem(c, d) for d in selected if terms_problem(c, d)}
+        self.datasets = [d for d in selected if d not in self.left_out]
         self.models = c["only_models"] or list(c["models"])
         self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
 
@@ -293,23 +324,29 @@ class Plan:
 
     # -- runs
 
+    def groups(self, dataset: str, key: str = "groups") -> list[str]:
+        """The groups of a config list (``groups``, ``ablations.groups`` ...) that act on ``dataset``."""
+        section, _, field_ = key.rpartition(".")
+        names = (self.config[section] if section else self.config)[field_]
+        return groups_acting_on(names, dataset_dims(self.config, dataset))
+
     def main_runs(self) -> list[Run]:
         c = self.config
-        return [Run(d, g, m, s) for d in self.datasets for g in c["groups"] for m in self.models for s in c["seeds"]]
+        return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d) for m in self.models for s in c["seeds"]]
 
     def ablation_models(self) -> list[str]:
         base = self.config["ablations"]["model"]
         return [base] + [f"{base}-{v}" for v in self.config["ablations"]["variants"]]
 
     def ablation_runs(self) -> list[Run]:
-        groups = self.config["ablations"]["groups"]
-        return [Run(d, g, m, s) for d in self.datasets for g in groups for m in self.ablation_models()
+        return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d, "ablations.groups")
+                for m in self.ablation_models()
                 for s in self.ablation_seeds]
 
     def tau_points(self) -> list[tuple[float, Run]]:
         """(tau, run) of every point of the tau sweep."""
         sweep = self.config["tau_sweep"]
-        return [(t, Run(d, g, self.tau_model(t), s)) for d in sweep["datasets"] for g in sweep["groups"]
+        return [(t, Run(d, g, self.tau_model(t), s)) for d in sweep["datasets"] for g in self.groups(d, "tau_sweep.groups")
                 for t in sweep["taus"] for s in sweep["seeds"]]
 
     def tau_runs(self) -> list[Run]:
@@ -381,6 +418,8 @@ class Plan:
         for name, entry in self.config["models"].items():
             for group in self.config["groups"]:
                 for channels, dims in layouts:
+                    if GROUPS[group].spatial_dims != dims:
+                        continue
                     model = build_model(self.model_params(name, group), GROUPS[group], channels, dims)
                     rows.append(dict(model=name, paper_column=entry["paper_column"], kind=entry["params"]["kind"],
                                      group=group, data=f"{channels} channel(s), {dims}-D",
@@ -395,14 +434,19 @@ class Plan:
         if table == "table2":
             return [self.metrics_file(r) for r in self.ablation_runs()]
         probed = self.config["probes"]["models"] or list(self.config["models"])
-        return [self.probe_file(r) for r in self.main_runs() if r.model in probed]
+        return [self.probe_file(r) for r in self.main_runs() if r.model in probed and self.labelled(r.dataset)]
+
+    def labelled(self, dataset: str) -> bool:
+        """Whether the dataset's source has class labels, which the probes need."""
+        return SOURCES[self.config["datasets"][dataset]["source"]].labelled
 
     def first_seed_run_dir(self, dataset: str, model: str) -> str:
-        return self.run_dir(Run(dataset, self.config["figures"]["group"], model, self.config["seeds"][0]))
+        """The run a figure shows: the first seed, under the first of ``figures.groups`` that acts on the data."""
+        group = self.groups(dataset, "figures.groups")[0]
+        return self.run_dir(Run(dataset, group, model, self.config["seeds"][0]))
 
     def figure_inputs(self, figure: str):
         """What a figure shows: run folders or probe files, nested as the figure's drawing function takes them."""
-        latent = self.config["figures"]["latent_dataset"]
         if figure == "figure2":  # {dataset: {variant: run folder}} of the first seed's ablation models
             return {d: {self.variant_label(m): self.first_seed_run_dir(d, m) for m in self.ablation_models()}
                     for d in self.datasets}
@@ -413,7 +457,8 @@ class Plan:
                 curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
                 curves.setdefault(curve, {})[str(tau)] = self.probe_file(run)
             return curves
-        return self.first_seed_run_dir(latent, self.config["ablations"]["model"])  # figure5, swap
+        model = self.config["ablations"]["model"]  # figure5, swap: {dataset: run folder}
+        return {d: self.first_seed_run_dir(d, model) for d in self.config["figures"]["latent_datasets"]}
 
     def figure_input_files(self, figure: str) -> list[str]:
         return input_files(self.figure_inputs(figure))
@@ -440,6 +485,8 @@ class Plan:
             f"Every number comes from the {kind} JSON files under {self.results}/{'probes' if kind == 'probe' else 'metrics'}/ "
             "(column source_file of the CSV), each naming the run record that made it.",
         ]
+        notes += [f"Dataset {d} (paper row {c['datasets'][d]['paper_row']}) is not in this table: {reason}"
+                  for d, reason in self.left_out.items()]
         if table == "table1":
             left_out = [m for m in c["models"] if m not in self.models]
             columns = lambda names: ", ".join(sorted({c["models"][m]["paper_column"] for m in names}))
@@ -455,6 +502,8 @@ class Plan:
             weights = ", ".join(f"{v}: {w}" for v, w in c["ablations"]["variants"].items())
             notes.append(f"Variants (loss weights overriding the model's): {weights}; 'both' is the full method.")
         if table == "table3":
+            notes += [f"Dataset {d} is not probed: its source {c['datasets'][d]['source']} has no class labels."
+                      for d in self.datasets if not self.labelled(d)]
             p = c["probes"]
             notes.append(
                 f"Linear probe: standardised features, logistic regression (C={p['C']}, lbfgs, "

@@ -27,13 +27,20 @@ def save(fig, paths: list[Path]) -> None:
 
 
 def middle_slice(a: np.ndarray, spatial_dims: int) -> np.ndarray:
-    """The central slice along the first spatial axis of a volume; images pass through."""
-    return a[..., a.shape[-3] // 2, :, :] if spatial_dims == 3 else a
+    """Images pass through; a volume (..., D, H, W) shows its three middle slices side by side
+    (across D, H and W in that order), each padded to the tallest."""
+    if spatial_dims != 3:
+        return a
+    d, h, w = a.shape[-3:]
+    slices = [a[..., d // 2, :, :], a[..., :, h // 2, :], a[..., :, :, w // 2]]
+    height = max(s.shape[-2] for s in slices)
+    pad = lambda s: np.pad(s, [(0, 0)] * (s.ndim - 2) + [(0, height - s.shape[-2]), (0, 1)])
+    return np.concatenate([pad(s) for s in slices], axis=-1)[..., :-1]
 
 
 def unit(img: torch.Tensor) -> np.ndarray:
     """One item (C, *spatial) or (1, C, *spatial) in [-1, 1] as a picture in [0, 1]: (H, W) for one
-    channel, (H, W, 3) for RGB; volumes show their middle slice."""
+    channel, (H, W, 3) for RGB; volumes show their three middle slices."""
     a = img.detach().cpu().numpy()
     a = a[0] if a.ndim in (4, 5) and a.shape[0] == 1 else a
     a = middle_slice(((a + 1) / 2).clip(0, 1), a.ndim - 1)
@@ -109,7 +116,7 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path]) -> No
 
 
 def channel_magnitude(z: torch.Tensor) -> np.ndarray:
-    """Mean |activation| over channels of one latent (1, C, *spatial); volumes show their middle slice."""
+    """Mean |activation| over channels of one latent (1, C, *spatial); volumes show their middle slices."""
     return middle_slice(z.abs().mean(1).squeeze(0).cpu().numpy(), z.dim() - 2)
 
 
@@ -119,43 +126,49 @@ def variant_summary(model) -> str:
 
 
 @torch.no_grad()
-def latent_magnitude_figure(model, pairs, paths: list[Path], n_examples: int = 4) -> None:
-    """Figure 5: channel-averaged |z|, |z_v|, |z_i|, |g.z_v| for a few inputs, then output and truth."""
+def latent_magnitude_figure(panels: dict[str, tuple], paths: list[Path], n_examples: int = 4) -> None:
+    """Figure 5: per dataset, channel-averaged |z|, |z_v|, |z_i|, |g.z_v| for a few inputs, then output and
+    truth. ``panels``: dataset -> (model, test pairs); each panel has its own colour scale."""
     titles = ["input", "|z|", "|z_v|", "|z_i|", "|g·z_v|", "output", "ground truth"]
-    rows = []
-    for r in range(n_examples):
-        x, tx, g, _ = pairs.batch(torch.tensor([r]))
-        z = model.encode(x)
-        z_v, z_i = model.split(z)
-        maps = [channel_magnitude(m) for m in (z, z_v, z_i, model.group.act(g, z_v))]
-        rows.append((unit(x), maps, unit(model.predict(x, g)), unit(tx)))
-    top = max(m.max() for _, maps, _, _ in rows for m in maps) or 1.0
-    fig, axes = plt.subplots(n_examples, len(titles), figsize=(1.4 * len(titles), 1.45 * n_examples), squeeze=False)
-    for r, (x, maps, pred, truth) in enumerate(rows):
-        for c, image in enumerate([x, *maps, pred, truth]):
-            if 1 <= c <= 4:
-                show(axes[r, c], image, cmap="viridis", vmin=0, vmax=top)
-            else:
-                show(axes[r, c], image)
+    fig, axes = plt.subplots(n_examples * len(panels), len(titles),
+                             figsize=(1.6 * len(titles), 1.45 * n_examples * len(panels)), squeeze=False)
+    for p, (dataset, (model, pairs)) in enumerate(panels.items()):
+        rows = []
+        for r in range(n_examples):
+            x, tx, g, _ = pairs.batch(torch.tensor([r]))
+            z = model.encode(x)
+            z_v, z_i = model.split(z)
+            maps = [channel_magnitude(m) for m in (z, z_v, z_i, model.group.act(g, z_v))]
+            rows.append([unit(x), *maps, unit(model.predict(x, g)), unit(tx)])
+        top = max(m.max() for row in rows for m in row[1:5]) or 1.0
+        block = axes[p * n_examples:(p + 1) * n_examples]
+        for r, row in enumerate(rows):
+            for c, image in enumerate(row):
+                show(block[r, c], image, **(dict(cmap="viridis", vmin=0, vmax=top) if 1 <= c <= 4 else {}))
+        block[0, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}", fontsize=6)
+        fig.colorbar(block[0, 1].images[0], ax=block[:, 1:5], shrink=0.6, label="mean |activation| over channels")
     for c, title in enumerate(titles):
         axes[0, c].set_title(title, fontsize=8)
-    fig.colorbar(axes[0, 1].images[0], ax=axes[:, 1:5], shrink=0.6, label="mean |activation| over channels")
-    fig.suptitle(f"Latent magnitudes ({variant_summary(model)})", fontsize=8)
+    fig.suptitle("Latent magnitudes (volumes: middle slices across D, H, W)", fontsize=8)
     save(fig, paths)
 
 
 @torch.no_grad()
-def latent_swap_figure(model, pairs, paths: list[Path], n_pairs: int = 3) -> None:
-    """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1]."""
+def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int = 3) -> None:
+    """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1], per dataset."""
     titles = ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"]
-    fig, axes = plt.subplots(n_pairs, 4, figsize=(5.6, 1.45 * n_pairs), squeeze=False)
-    for r in range(n_pairs):
-        x = pairs.batch(torch.tensor([2 * r, 2 * r + 1])).x
-        z_v, z_i = model.split(model.encode(x))
-        swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
-        for c, img in enumerate([x[0], x[1], swapped[0], swapped[1]]):
-            show(axes[r, c], unit(img), titles[c] if r == 0 else None)
-    fig.suptitle(f"Latent swap ({variant_summary(model)})", fontsize=8)
+    fig, axes = plt.subplots(n_pairs * len(panels), 4, figsize=(6.4, 1.45 * n_pairs * len(panels)), squeeze=False)
+    for p, (dataset, (model, pairs)) in enumerate(panels.items()):
+        for r in range(n_pairs):
+            x = pairs.batch(torch.tensor([2 * r, 2 * r + 1])).x
+            z_v, z_i = model.split(model.encode(x))
+            swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
+            for c, img in enumerate([x[0], x[1], swapped[0], swapped[1]]):
+                show(axes[p * n_pairs + r, c], unit(img))
+        axes[p * n_pairs, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}", fontsize=6)
+    for c, title in enumerate(titles):
+        axes[0, c].set_title(title, fontsize=8)
+    fig.suptitle("Latent swap", fontsize=8)
     save(fig, paths)
 
 
@@ -173,6 +186,6 @@ def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
         loss_ablation_figure(panels, paths)
     elif figure == "figure3":  # {curve: {tau: probe file}}
         tau_sweep_figure(inputs, paths)
-    else:  # figure5 / swap: one run folder
+    else:  # figure5 / swap: {dataset: run folder}
         drawing = latent_magnitude_figure if figure == "figure5" else latent_swap_figure
-        drawing(*model_and_pairs(inputs), paths)
+        drawing({dataset: model_and_pairs(run_dir) for dataset, run_dir in inputs.items()}, paths)

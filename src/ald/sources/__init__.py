@@ -31,6 +31,22 @@ class Source:
     channels: int
     params_schema: dict  # JSON schema of the source's config entry
     files: dict[str, RemoteFile] = field(default_factory=dict)  # official files; none for generated data
+    labelled: bool = True  # False: {split}_y holds -1 (no class label); the probes leave such a source out
+    terms: str | None = None  # data use terms the config must accept (`accept_terms: true`) before a download
+
+
+class TermsNotAccepted(ValueError):
+    """A gated source's data use terms were not accepted in the config."""
+
+
+def check_terms(name: str, params: dict) -> None:
+    """Refuse a gated source whose config entry does not say ``accept_terms: true``."""
+    source = get_source(name)
+    if source.terms and params.get("accept_terms") is not True:
+        raise TermsNotAccepted(
+            f"sources.{name}.accept_terms: the {name} data comes under its own terms: {source.terms}. "
+            f"Fix: read them, then set `sources: {{{name}: {{accept_terms: true}}}}` in your config."
+        )
 
 
 SOURCES = Registry("source")
@@ -46,6 +62,8 @@ get_source = SOURCES.lookup
 def prepare(name: str, params: dict, raw_dir: Path | None = None) -> dict[str, np.ndarray]:
     """Build a registered source's split arrays from its config entry (and raw files, if it has any)."""
     source = get_source(name)
+    check_terms(name, params)
+    params = {k: v for k, v in params.items() if k != "accept_terms"}
     kwargs = dict(params, raw_dir=Path(raw_dir)) if source.files else dict(params)
     arrays = source.prepare(**kwargs)
     for split in SPLITS:
@@ -79,4 +97,4 @@ def load_split(path: Path, split: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-from . import glyphs, mnist  # noqa: E402,F401  (registers the built-in sources)
+from . import adrenal, glyphs, mnist, volumes  # noqa: E402,F401  (registers the built-in sources)
