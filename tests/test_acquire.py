@@ -232,3 +232,145 @@ def test_log_defaults_to_stderr_and_names_the_source(tmp_path, monkeypatch, caps
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith(f"mnist/{spec.name}: copied from mirror") and "md5 ok" in captured.err
+
+
+# Resuming: a local HTTP server (with or without Range support) and the real download code
+
+@pytest.fixture
+def server(monkeypatch):
+    """Serves ``state.content`` at ``state.url``; ``state.cut`` lists, per request, the bytes sent before
+    the connection drops; ``state.requests`` records each request's Range header."""
+    import http.server
+    import threading
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    state = SimpleNamespace(content=bytes(range(256)) * 40, ranges=True, wrong_start=False, cut=[], requests=[])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked = self.headers.get("Range")
+            state.requests.append(asked)
+            size = len(state.content)
+            start = int(asked.removeprefix("bytes=").rstrip("-")) if asked and state.ranges else 0
+            if start >= size:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            sent_from = start // 2 if state.wrong_start else start
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", f"bytes {sent_from}-{size - 1}/{size}")
+            body = state.content[sent_from:]
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: state.cut.pop(0)] if state.cut else body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    state.url = f"http://127.0.0.1:{httpd.server_port}/f.bin"
+    state.spec = RemoteFile("f.bin", md5_of(state.content), (state.url,))
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def part_of(dest):
+    return dest.with_name(dest.name + ".part")
+
+
+def test_partial_download_resumes_with_a_range_request(tmp_path, server):
+    dest = tmp_path / "f.bin"
+    part_of(dest).write_bytes(server.content[:1000])
+    fetch(server.spec, dest, log=lambda line: None)
+    assert server.requests == ["bytes=1000-"]
+    assert dest.read_bytes() == server.content and not part_of(dest).exists()
+
+
+def test_server_without_range_support_restarts_from_the_start(tmp_path, server):
+    server.ranges = False
+    dest = tmp_path / "f.bin"
+    part_of(dest).write_bytes(b"stale bytes")
+    fetch(server.spec, dest, log=lambda line: None)
+    assert server.requests == ["bytes=11-"] and dest.read_bytes() == server.content
+
+
+def test_cut_transfer_is_kept_and_resumed_by_the_retry(tmp_path, server, clock):
+    server.cut = [3000]
+    lines = []
+    fetch(server.spec, tmp_path / "f.bin", retries=2, log=lines.append)
+    assert server.requests == [None, "bytes=3000-"]
+    assert (tmp_path / "f.bin").read_bytes() == server.content
+    assert any("resuming after 3000 bytes" in line for line in lines)
+
+
+def test_cut_transfer_is_kept_for_the_next_run(tmp_path, server, clock):
+    server.cut = [3000]
+    dest = tmp_path / "f.bin"
+    with pytest.raises(AcquisitionError, match="IncompleteRead") as info:
+        fetch(server.spec, dest, retries=1, log=lambda line: None)
+    assert "kept 3000 bytes" in str(info.value) and "a rerun resumes" in str(info.value)
+    assert part_of(dest).stat().st_size == 3000 and not dest.exists()
+    fetch(server.spec, dest, retries=1, log=lambda line: None)
+    assert server.requests == [None, "bytes=3000-"] and dest.read_bytes() == server.content
+
+
+def test_complete_part_is_verified_when_the_server_has_nothing_after_it(tmp_path, server):
+    dest = tmp_path / "f.bin"
+    part_of(dest).write_bytes(server.content)
+    fetch(server.spec, dest, log=lambda line: None)  # the server answers 416
+    assert server.requests == [f"bytes={len(server.content)}-"] and dest.read_bytes() == server.content
+
+
+def test_a_range_other_than_asked_drops_the_partial_and_restarts(tmp_path, server, clock):
+    server.wrong_start = True
+    dest = tmp_path / "f.bin"
+    part_of(dest).write_bytes(server.content[:1000])
+    fetch(server.spec, dest, retries=2, log=lambda line: None)
+    assert server.requests == ["bytes=1000-", None] and dest.read_bytes() == server.content
+
+
+# Per-file time bounds and sha256 locks
+
+def test_a_file_declares_its_own_time_bound(tmp_path, monkeypatch, clock):
+    calls = fake_download(monkeypatch, [TimeoutError("timed out")] * 10, clock=clock, seconds_per_call=100)
+    spec = RemoteFile("f.bin", md5_of(b"hello mnist"), URLS, deadline_seconds=150)
+    with pytest.raises(AcquisitionError, match="time bound of 150 s"):
+        fetch(spec, tmp_path / "f.bin", retries=5, log=lambda line: None)
+    assert len(calls) == 2
+
+
+def test_cli_keeps_the_600_s_bound_for_mnist(tmp_path, monkeypatch):
+    bounds = []
+    monkeypatch.setattr(acquire, "fetch", lambda spec, dest, **kw: bounds.append(kw["deadline_seconds"]) or dest)
+    main(["fetch", "--retries", "1", "--source", "mnist", "--dest", str(tmp_path), "--no-network"])
+    assert len(bounds) == len(MNIST_FILES) and all(0 < b <= acquire.DEADLINE_SECONDS == 600 for b in bounds)
+
+
+def locked_spec(tmp_path):
+    spec = fake_spec(tmp_path)
+    return RemoteFile(spec.name, spec.md5, spec.urls, lock_sha256=True)
+
+
+def test_lock_records_the_sha256_of_the_first_verified_copy(tmp_path):
+    spec, dest = locked_spec(tmp_path), tmp_path / "dest" / "f.bin"
+    fetch(spec, dest, mirror=tmp_path / "mirror", allow_network=False, log=lambda line: None)
+    sha256 = hashlib.sha256(b"hello mnist").hexdigest()
+    assert (tmp_path / "dest" / "f.bin.sha256").read_text() == f"{sha256}  f.bin\n"
+    fetch(spec, dest, mirror=tmp_path / "mirror", allow_network=False, log=lambda line: None)  # still matches
+    assert dest.read_bytes() == b"hello mnist"
+
+
+def test_copy_that_differs_from_the_lock_is_refused_and_not_kept(tmp_path):
+    spec, dest = locked_spec(tmp_path), tmp_path / "dest" / "f.bin"
+    dest.parent.mkdir()
+    (tmp_path / "dest" / "f.bin.sha256").write_text(f"{'0' * 64}  f.bin\n")
+    with pytest.raises(AcquisitionError) as info:
+        fetch(spec, dest, mirror=tmp_path / "mirror", allow_network=False, log=lambda line: None)
+    assert f"differs from {'0' * 64}" in str(info.value) and "f.bin.sha256" in str(info.value)
+    assert not dest.exists()

@@ -29,9 +29,13 @@ def problems_of(config) -> list[str]:
 
 
 def test_runs_of_the_paper_config():
-    plan = Plan(CONFIG)
-    assert len(plan.main_runs()) == 2 * 2 * 3 * 3  # datasets x groups x models (ald, galr, equivnr) x seeds
-    assert len(plan.ablation_runs()) == 2 * 1 * 3 * 3  # datasets x [C4] x (model + 2 variants) x seeds
+    plan = Plan(CONFIG)  # brains is left out until the OASIS terms are accepted
+    assert plan.datasets == ["rotated_mnist", "rotated_blocked_mnist", "adrenal"]
+    assert len(plan.main_runs()) == 3 * 2 * 3 * 3  # datasets x their 2 groups x models (ald, galr, equivnr) x seeds
+    assert len(plan.ablation_runs()) == 3 * 1 * 3 * 3  # datasets x [C4] or [O] x (model + 2 variants) x seeds
+    assert {(r.dataset, r.group) for r in plan.ablation_runs()} == {
+        ("rotated_mnist", "C4"), ("rotated_blocked_mnist", "C4"), ("adrenal", "O")}
+    assert {r.group for r in plan.main_runs() if r.dataset == "adrenal"} == {"O", "SO3"}
     assert [plan.tau_model(t) for t in (0.1, 0.5)] == ["ald-tau0.1", "ald"]  # the model's own tau is the model
     assert set(plan.model_names()) >= {"ald", "ald-inv_only", "ald-const_only", "ald-tau0.9"}
 
@@ -86,9 +90,11 @@ def test_each_problem_is_one_line_naming_key_and_fix(changes, expected):
 
 
 def test_each_dataset_trains_under_the_listed_groups_of_its_dimension():
-    plan = Plan(config_with(groups=["C4", "SO3", "O"]))  # the 3-D groups are for volume datasets only
-    assert {r.group for r in plan.main_runs()} == {"C4"}
-    assert {(r["group"], r["data"]) for r in plan.parameter_rows()} == {("C4", "1 channel(s), 2-D")}
+    plan = Plan(config_with(groups=["C4", "SO3"]))  # the 3-D group is for the volume dataset only
+    assert {(r.dataset, r.group) for r in plan.main_runs()} == {
+        ("rotated_mnist", "C4"), ("rotated_blocked_mnist", "C4"), ("adrenal", "SO3")}
+    assert {(r["group"], r["data"]) for r in plan.parameter_rows()} == {
+        ("C4", "1 channel(s), 2-D"), ("SO3", "1 channel(s), 3-D")}
 
 
 def test_a_group_list_with_no_group_for_the_data_is_refused():
@@ -108,12 +114,16 @@ def test_targets_are_the_tables_and_figures_and_their_inputs():
     plan = Plan(CONFIG)
     assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure5", "swap"]
     assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
-    assert len(plan.table_inputs("table1")) == 36 and plan.table_inputs("table3")[0].startswith("results/probes/")
+    assert len(plan.table_inputs("table1")) == 54 and plan.table_inputs("table3")[0].startswith("results/probes/")
     assert {p.split("/")[4] for p in plan.table_inputs("table3")} == {"ald"}  # probes.models: [ald]
-    assert plan.figure_input_files("swap") == ["results/models/rotated_blocked_mnist/C4/ald/seed42/best.pt",
+    assert plan.figure_input_files("swap") == ["results/models/adrenal/O/ald/seed42/best.pt",
+                                               "results/models/adrenal/O/ald/seed42/run.json",
+                                               "results/models/rotated_blocked_mnist/C4/ald/seed42/best.pt",
                                                "results/models/rotated_blocked_mnist/C4/ald/seed42/run.json"]
-    sweep = plan.figure_inputs("figure3")["rotated_mnist"]
-    assert sweep["0.5"] == "results/probes/rotated_mnist/C4/ald/seed42.json" and len(sweep) == 9
+    curves = plan.figure_inputs("figure3")  # one curve per dataset, each under its own group
+    assert curves["rotated_mnist"]["0.5"] == "results/probes/rotated_mnist/C4/ald/seed42.json"
+    assert curves["adrenal"]["0.5"] == "results/probes/adrenal/O/ald/seed42.json"
+    assert len(curves) == 3 and all(len(sweep) == 9 for sweep in curves.values())
 
 
 def test_profiles_are_overlays_that_resolve():
@@ -130,3 +140,36 @@ def merge(base: dict, overlay: dict) -> None:
             merge(base[key], value)
         else:
             base[key] = value
+
+
+def test_a_gated_dataset_is_left_out_with_a_note_until_its_terms_are_accepted():
+    plan = Plan(CONFIG)
+    assert "brains" not in plan.datasets and "brains" not in {r.dataset for r in plan.main_runs()}
+    assert any(n.startswith("Dataset brains (paper row Brains) is not in this table: sources.oasis.accept_terms")
+               for n in plan.table_notes("table2"))
+    accepted = Plan(config_with(sources__oasis__accept_terms=True))
+    assert {r.group for r in accepted.main_runs() if r.dataset == "brains"} == {"O", "SO3"}
+    assert not accepted.left_out
+
+
+def test_naming_a_gated_dataset_without_accepting_its_terms_is_refused():
+    problems = problems_of(config_with(only_datasets=["adrenal", "brains"]))
+    assert len(problems) == 1 and problems[0].startswith("only_datasets: brains: sources.oasis.accept_terms:")
+    assert "Fix: read them, then set `sources: {oasis: {accept_terms: true}}`" in problems[0]
+
+
+def test_an_unlabelled_dataset_is_trained_but_not_probed():
+    plan = Plan(config_with(sources__oasis__accept_terms=True))
+    assert not plan.labelled("brains") and plan.labelled("adrenal")
+    assert not [f for f in plan.table_inputs("table3") if "/brains/" in f]
+    assert [f for f in plan.table_inputs("table1") if "/brains/" in f]
+    assert any("brains is not probed" in n for n in plan.table_notes("table3"))
+    problems = problems_of(config_with(sources__oasis__accept_terms=True, tau_sweep__datasets=["brains"]))
+    assert problems == ["tau_sweep.datasets: brains has no class labels (source oasis), and the sweep is read by "
+                        "probes. Fix: remove it from tau_sweep.datasets"]
+
+
+def test_figures_show_each_dataset_under_the_first_group_of_its_dimension():
+    inputs = Plan(CONFIG).figure_inputs("figure5")
+    assert inputs == {"adrenal": "results/models/adrenal/O/ald/seed42",
+                      "rotated_blocked_mnist": "results/models/rotated_blocked_mnist/C4/ald/seed42"}

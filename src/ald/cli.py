@@ -15,11 +15,14 @@ def cmd_fetch(args) -> None:
     import time
 
     from .acquire import DEADLINE_SECONDS, AcquisitionError, fetch
-    from .sources import get_source
+    from .sources import check_terms, get_source
 
+    check_terms(args.source, json.loads(args.params))  # before anything is read or downloaded
+    files = get_source(args.source).files.values()
     mirror = Path(args.mirror) / args.source if args.mirror else None
-    failures, stop_at = [], time.monotonic() + DEADLINE_SECONDS  # one time bound for all of the source's files
-    for spec in get_source(args.source).files.values():
+    bound = max((spec.deadline_seconds for spec in files), default=DEADLINE_SECONDS)
+    failures, stop_at = [], time.monotonic() + bound  # one time bound for all of the source's files
+    for spec in files:
         try:
             path = fetch(spec, Path(args.dest) / spec.name, mirror=mirror, retries=args.retries,
                          allow_network=not args.no_network, deadline_seconds=max(0.0, stop_at - time.monotonic()))
@@ -94,7 +97,8 @@ def parser() -> argparse.ArgumentParser:
     command("fetch", cmd_fetch, "download or copy a source's official files, verifying md5",
             (["--source"], req), (["--dest"], req),
             (["--mirror"], {"help": "offline mirror directory holding <source>/<file>"}),
-            (["--retries"], {"type": int, **req}), (["--no-network"], {"action": "store_true"}))
+            (["--retries"], {"type": int, **req}), (["--no-network"], {"action": "store_true"}),
+            (["--params"], {"default": "{}", "help": "JSON: the source's config entry (accept_terms is checked first)"}))
     command("prepare", cmd_prepare, "build a source's split .npz",
             (["--source"], req), (["--raw"], {"help": "folder of raw files (sources that have them)"}),
             (["--params"], {"help": "JSON: the source's config entry", **req}), (["--out"], req))

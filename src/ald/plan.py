@@ -452,7 +452,7 @@ class Plan:
                     for d in self.datasets}
         if figure == "figure3":  # {curve: {tau: probe file}}
             sweep, curves = self.config["tau_sweep"], {}
-            several = len(sweep["groups"]) > 1 or len(sweep["seeds"]) > 1
+            several = len(sweep["seeds"]) > 1 or any(len(self.groups(d, "tau_sweep.groups")) > 1 for d in sweep["datasets"])
             for tau, run in self.tau_points():
                 curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
                 curves.setdefault(curve, {})[str(tau)] = self.probe_file(run)

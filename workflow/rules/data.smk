@@ -22,9 +22,12 @@ for _source in [s for s in SETTINGS["sources"] if PLAN.raw_files(s)]:
             ),
             network="" if SETTINGS["data"]["allow_network"] else "--no-network",
             retries=SETTINGS["data"]["retries"],
+            # accept_terms alone, checked before any download: a change of another parameter (e.g. size) must
+            # not make Snakemake rerun the fetch, which would delete the file it has.
+            terms=quoted_json({k: v for k, v in SETTINGS["sources"][_source].items() if k == "accept_terms"}),
         shell:
             "python -m ald.cli fetch --source {params.source} --dest {params.dest} {params.mirror}"
-            " {params.network} --retries {params.retries} > {log} 2>&1"
+            " {params.network} --retries {params.retries} --params {params.terms} > {log} 2>&1"
 
 
 rule prepare:
@@ -37,7 +40,7 @@ rule prepare:
     conda:
         ENV
     resources:
-        runtime=per_attempt(15),
+        runtime=per_attempt(60),  # OASIS: checksums of 6.6 GB, extraction, 414 volumes
         mem_mb=per_attempt(2000),
     params:
         raw=lambda w: f"{DATA}/raw/{w.source}",

@@ -97,4 +97,4 @@ def load_split(path: Path, split: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-from . import adrenal, glyphs, mnist, volumes  # noqa: E402,F401  (registers the built-in sources)
+from . import adrenal, glyphs, mnist, oasis, volumes  # noqa: E402,F401  (registers the built-in sources)

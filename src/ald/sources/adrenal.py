@@ -81,7 +81,8 @@ def read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
 def check_split(path: Path, split: str, images: np.ndarray, labels: np.ndarray, size: int) -> None:
     n = SPLIT_SIZES[split]
     if images.shape != (n, size, size, size) or images.dtype != np.uint8:
-        raise _bad_file(path, f"{split}_images is {images.dtype} {images.shape}, expected uint8 {(n, size, size, size)}")
+        expected = (n, size, size, size)
+        raise _bad_file(path, f"{split}_images is {images.dtype} {images.shape}, expected uint8 {expected}")
     if labels.shape not in ((n,), (n, 1)):
         raise _bad_file(path, f"{split}_labels has shape {labels.shape}, expected {(n, 1)}")
     if not np.isin(labels, LABELS).all():
