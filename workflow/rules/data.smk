@@ -24,7 +24,9 @@ for _source in [s for s in SETTINGS["sources"] if PLAN.raw_files(s)]:
             retries=SETTINGS["data"]["retries"],
             # accept_terms alone, checked before any download: a change of another parameter (e.g. size) must
             # not make Snakemake rerun the fetch, which would delete the file it has.
-            terms=quoted_json({k: v for k, v in SETTINGS["sources"][_source].items() if k == "accept_terms"}),
+            terms=quoted_json(
+                {"accept_terms": SETTINGS["sources"][_source].get("accept_terms", False)}
+            ),
         shell:
             "python -m ald.cli fetch --source {params.source} --dest {params.dest} {params.mirror}"
             " {params.network} --retries {params.retries} --params {params.terms} > {log} 2>&1"
