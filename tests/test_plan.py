@@ -68,6 +68,10 @@ def test_command_line_strings_become_booleans_and_numbers():
     config = config_with(data={"root": "data", "allow_network": "false", "retries": "2"})
     assert Plan(config).config["data"] == {"root": "data", "allow_network": False, "retries": 2, "mirror": None}
     assert any("data.allow_network" in p and "boolean" in p for p in problems_of(config_with(data={"root": "d", "allow_network": "maybe"})))
+    models = copy.deepcopy(CONFIG["models"])
+    models["ald"]["group_params"]["SO3"] = {"latent_rms_norm": "false"}  # registry-declared schemas too
+    assert Plan(config_with(models=models, sources__adrenalmnist3d={"size": "28"})).model_params("ald", "SO3")[
+        "latent_rms_norm"] is False
 
 
 @pytest.mark.parametrize("changes, expected", [

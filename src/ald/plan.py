@@ -214,6 +214,20 @@ def coerce_strings(value, schema: dict):
     return value
 
 
+def coerce_registered(config: dict) -> dict:
+    """``coerce_strings`` for the parts whose schema a registry declares: sources' and models' parameters."""
+    for name, entry in (config.get("sources") or {}).items():
+        if name in SOURCES:
+            config["sources"][name] = coerce_strings(entry, SOURCES[name].params_schema)
+    for entry in (config.get("models") or {}).values():
+        kind = entry.get("params", {}).get("kind") if isinstance(entry, dict) else None
+        if kind in MODELS:
+            entry["params"] = coerce_strings(entry["params"], model_params_schema(kind))
+            partial = model_params_schema(kind, partial=True)
+            entry["group_params"] = {g: coerce_strings(v, partial) for g, v in (entry.get("group_params") or {}).items()}
+    return config
+
+
 def fill_defaults(value, schema: dict):
     """Every default of ``schema`` filled into ``value`` (in place), at every depth."""
     if not isinstance(value, dict):
@@ -230,7 +244,7 @@ def fill_defaults(value, schema: dict):
 def validated(config: dict) -> dict:
     """A checked copy of ``config`` with every default filled in; raises ConfigError listing every problem."""
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    config = fill_defaults(coerce_strings(copy.deepcopy(config), schema), schema)
+    config = fill_defaults(coerce_registered(coerce_strings(copy.deepcopy(config), schema)), schema)
     problems = schema_problems(config, schema)
     if not problems:
         problems = registry_problems(config) or reference_problems(config)
