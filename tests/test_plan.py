@@ -82,7 +82,7 @@ def test_command_line_strings_become_booleans_and_numbers():
     ({"datasets__rotated_mnist__recipe": {"kind": "occluder", "size": 0}}, "datasets.rotated_mnist.recipe.size"),
     ({"models__ald__params__tua": 0.3}, "models.ald.params.tua: unknown key"),
     ({"models__ald__params__tau": "high"}, "models.ald.params.tau: 'high' is not of type number"),
-    ({"models__ald__group_params": {"SO2": {"latent_rms_norm": "yes"}}}, "models.ald.group_params.SO2.latent_rms_norm"),
+    ({"models__ald__group_params": {"SO2": {"latent_rms_norm": "maybe"}}}, "models.ald.group_params.SO2.latent_rms_norm"),
     ({"models__ald__params__kind": "infogan_cr"}, "models.ald.params.kind: unknown model kind 'infogan_cr'"),
     ({"tau_sweep__datasets": ["rotated_fashion"]}, "tau_sweep.datasets: 'rotated_fashion' is not configured under `datasets`"),
     ({"sources__mnist__n_vla": 3}, "sources.mnist.n_vla: unknown key"),

@@ -104,5 +104,5 @@ def prepare_adrenal(raw_dir: Path, size: int) -> dict[str, np.ndarray]:
 register_source(Source(
     name="adrenalmnist3d", prepare=prepare_adrenal, spatial_dims=3, channels=1, files=ADRENAL_FILES,
     params_schema={"type": "object", "additionalProperties": False,
-                   "properties": {"size": {"enum": sorted(FILE_NAMES), "default": 64}}},
+                   "properties": {"size": {"type": "integer", "enum": sorted(FILE_NAMES), "default": 64}}},
 ))
