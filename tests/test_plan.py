@@ -177,3 +177,12 @@ def test_figures_show_each_dataset_under_the_first_group_of_its_dimension():
     inputs = Plan(CONFIG).figure_inputs("figure5")
     assert inputs == {"adrenal": "results/models/adrenal/O/ald/seed42",
                       "rotated_blocked_mnist": "results/models/rotated_blocked_mnist/C4/ald/seed42"}
+
+
+def test_a_dataset_may_train_fewer_models_and_table1_says_so():
+    plan = Plan(config_with(datasets__adrenal__models=["ald"]))
+    assert {r.model for r in plan.main_runs() if r.dataset == "adrenal"} == {"ald"}
+    assert {r.model for r in plan.main_runs() if r.dataset == "rotated_mnist"} == {"ald", "galr", "equivnr"}
+    assert "adrenal: only ald (datasets.adrenal.models); the other columns show —." in plan.table_notes("table1")
+    problems = problems_of(config_with(datasets__adrenal__models=["alt"]))
+    assert problems[0].startswith("datasets.adrenal.models: 'alt' is not configured under `models`")

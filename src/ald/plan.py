@@ -143,7 +143,9 @@ def reference_problems(config: dict) -> list[str]:
         section, field_ = key.split(".")
         if config[section][field_] not in config["models"]:
             missing(key, config[section][field_], "models")
-    for key, names in {"probes.models": config["probes"]["models"], "only_models": config["only_models"]}.items():
+    model_lists = {"probes.models": config["probes"]["models"], "only_models": config["only_models"],
+                   **{f"datasets.{d}.models": entry.get("models") for d, entry in config["datasets"].items()}}
+    for key, names in model_lists.items():
         for model in names or []:
             if model not in config["models"]:
                 missing(key, model, "models")
@@ -346,7 +348,13 @@ class Plan:
 
     def main_runs(self) -> list[Run]:
         c = self.config
-        return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d) for m in self.models for s in c["seeds"]]
+        return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d) for m in self.models_of(d)
+                for s in c["seeds"]]
+
+    def models_of(self, dataset: str) -> list[str]:
+        """The selected models that train on ``dataset`` (``datasets.<name>.models`` may leave some out)."""
+        chosen = self.config["datasets"][dataset]["models"]
+        return [m for m in self.models if chosen is None or m in chosen]
 
     def ablation_models(self) -> list[str]:
         base = self.config["ablations"]["model"]
@@ -502,6 +510,8 @@ class Plan:
         notes += [f"Dataset {d} (paper row {c['datasets'][d]['paper_row']}) is not in this table: {reason}"
                   for d, reason in self.left_out.items()]
         if table == "table1":
+            notes += [f"{d}: only {', '.join(self.models_of(d))} (datasets.{d}.models); the other columns show —."
+                      for d in self.datasets if self.models_of(d) != self.models]
             left_out = [m for m in c["models"] if m not in self.models]
             columns = lambda names: ", ".join(sorted({c["models"][m]["paper_column"] for m in names}))
             notes.append(
