@@ -7,7 +7,7 @@ import pytest
 import torch
 import yaml
 
-from ald.groups import C4, SO2
+from ald.groups import C4, SO2, SO3, O
 from ald.models import build_model
 from ald.plan import Plan
 from ald.training import TrainSpec, train
@@ -90,13 +90,14 @@ def test_equivnr_rotates_every_latent_channel():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_baselines_build_for_volumes(kind):
-    cube_turns = C4(name="C4z", spatial_dims=3)
-    model = build_model({"kind": kind}, cube_turns, in_channels=1, spatial_dims=3)
+@pytest.mark.parametrize("group", [O(), SO3()], ids=["O", "SO3"])
+def test_baselines_work_on_volumes_under_3d_groups(kind, group):
+    model = build_model({"kind": kind}, group, in_channels=1, spatial_dims=3)
     x = torch.rand(2, 1, 16, 16, 16) * 2 - 1
-    g = torch.tensor([1, 3])
-    assert model.encode(x).shape == (2, 64, 4, 4, 4)
-    assert set(model.loss_terms(x, cube_turns.act(g, x, fill=-1.0), g)) == set(model.loss_names)
+    g = group.sample(2, torch.Generator().manual_seed(1))
+    assert model.encode(x).shape == (2, 64, 4, 4, 4) and model.predict(x, g).shape == x.shape
+    terms = model.loss_terms(x, group.act(g, x, fill=-1.0), g)
+    assert tuple(terms) == model.loss_names and all(torch.isfinite(t) for t in terms.values())
 
 
 def test_parameter_table_counts_what_training_records(glyph_npz, tmp_path):
