@@ -22,6 +22,7 @@ include: "workflow/rules/paper.smk"
 localrules:
     make_table,
     make_figure,
+    make_claims,
 
 
 rule all:

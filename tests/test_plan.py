@@ -116,7 +116,8 @@ def test_only_datasets_selects_runs_and_notes():
 
 def test_targets_are_the_tables_and_figures_and_their_inputs():
     plan = Plan(CONFIG)
-    assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure5", "swap"]
+    assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure5", "swap",
+                                   "claims"]
     assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
     assert len(plan.table_inputs("table1")) == 54 and plan.table_inputs("table3")[0].startswith("results/probes/")
     assert {p.split("/")[4] for p in plan.table_inputs("table3")} == {"ald"}  # probes.models: [ald]

@@ -155,7 +155,10 @@ def test_demo_end_to_end(tmp_path):
     table3 = pd.read_csv(results / "tables/table3.csv")
     assert set(table3["part"]) == {"z", "z_i", "z_v"} and table3.loc[table3.part == "z", "mean"].min() > 20
     table = check_table_traces_to_metrics(results)
-    assert set(table["group"]) == {"C4", "SO2"} and set(table["paper_row"]) == {"RMNIST", "RBMN"}
+    assert set(table["group"]) == {"C4", "SO2", "O", "SO3"} and set(table["paper_row"]) == {"RMNIST", "RBMN", "Adrenals"}
+    verdicts = pd.read_csv(results / "claims.csv")
+    assert list(verdicts["claim"]) == list("abcdefghi") and verdicts["verdict"].str.len().min() > 0
+    assert (results / "claims.md").read_text().count("\n| ") == 10  # header and one row per claim
     log = (results / "logs/train/rotated_glyphs/C4/ald/seed1.log").read_text()
     assert "epoch   1" in log and "variant" in log
 

@@ -82,6 +82,14 @@ def cmd_figure(args) -> None:
     print(f"wrote {' and '.join(args.outputs)}", flush=True)
 
 
+def cmd_claims(args) -> None:
+    from .paper.claims import write_claims
+
+    tables = {name: Path(path) for name, path in json.loads(args.tables).items()}
+    frame = write_claims(tables, json.loads(args.sweep), json.loads(args.notes), [Path(p) for p in args.outputs])
+    print(frame[["claim", "verdict"]].to_string(index=False), flush=True)
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="ald", description=__doc__)
     sub = main_parser.add_subparsers(dest="command", required=True)
@@ -122,6 +130,11 @@ def parser() -> argparse.ArgumentParser:
             (["--inputs"], {"help": "JSON: the run folders or probe files it shows", **req}),
             (["--test-seed"], {"type": int, **req}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
+    command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",
+            (["--tables"], {"help": "JSON: table name -> its CSV", **req}),
+            (["--sweep"], {"help": "JSON: curve -> tau -> probe file (Figure 3's inputs)", **req}),
+            (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the claims"}),
+            (["--outputs"], {"nargs": "+", "help": "files to write: .csv and/or .md", **req}))
     return main_parser
 
 

@@ -403,7 +403,18 @@ class Plan:
 
     def targets(self) -> dict[str, list[str]]:
         """Every artifact of the paper by target name; `all` is their union."""
-        return {**{t: self.table_files(t) for t in TABLES}, **{f: self.figure_files(f) for f in FIGURES}}
+        return {**{t: self.table_files(t) for t in TABLES}, **{f: self.figure_files(f) for f in FIGURES},
+                "claims": self.claims_files()}
+
+    def claims_files(self) -> list[str]:
+        return [f"{self.results}/claims.{ext}" for ext in ("csv", "md")]
+
+    def claims_tables(self) -> dict[str, str]:
+        """The table CSVs the claims read (each verdict comes from these and the tau sweep's probe files)."""
+        return {t: self.table_files(t)[0] for t in ("table1", "table2", "table3")}
+
+    def claims_input_files(self) -> list[str]:
+        return list(self.claims_tables().values()) + input_files(self.figure_inputs("figure3"))
 
     # -- what one job needs
 
@@ -484,6 +495,15 @@ class Plan:
 
     def figure_input_files(self, figure: str) -> list[str]:
         return input_files(self.figure_inputs(figure))
+
+    def claims_notes(self) -> list[str]:
+        return [
+            "Each verdict is computed by the rule in its row (ald.paper.claims) from this results folder's "
+            f"tables ({', '.join(self.claims_tables().values())}) and the tau sweep's probe files; the paper's "
+            "numbers (typed in, src/ald/paper/values.py) go through the same rule where its tables allow.",
+            "The settings that made our numbers are in the notes of each table; rows of datasets or models not "
+            "built in this results folder read 'cannot test here'.",
+        ]
 
     def table_notes(self, table: str) -> list[str]:
         """Lines printed under a table: the settings that made it and how to read it."""

@@ -25,7 +25,11 @@ for _source in [s for s in SETTINGS["sources"] if PLAN.raw_files(s)]:
             # accept_terms alone, checked before any download: a change of another parameter (e.g. size) must
             # not make Snakemake rerun the fetch, which would delete the file it has.
             terms=quoted_json(
-                {"accept_terms": SETTINGS["sources"][_source].get("accept_terms", False)}
+                {
+                    "accept_terms": SETTINGS["sources"][_source].get(
+                        "accept_terms", False
+                    )
+                }
             ),
         shell:
             "python -m ald.cli fetch --source {params.source} --dest {params.dest} {params.mirror}"

@@ -44,3 +44,25 @@ rule make_figure:
     shell:
         "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs}"
         " --test-seed {params.test_seed} --outputs {output} > {log} 2>&1"
+
+
+rule make_claims:
+    input:
+        PLAN.claims_input_files(),
+    output:
+        report(
+            PLAN.claims_files(),
+            caption="../report/claims.rst",
+            category="Claims",
+        ),
+    log:
+        f"{LOGS}/claims.log",
+    conda:
+        ENV
+    params:
+        tables=quoted_json(PLAN.claims_tables()),
+        sweep=quoted_json(PLAN.figure_inputs("figure3")),
+        notes=quoted_json(PLAN.claims_notes()),
+    shell:
+        "python -m ald.cli claims --tables {params.tables} --sweep {params.sweep} --notes {params.notes}"
+        " --outputs {output} > {log} 2>&1"

@@ -1,0 +1,107 @@
+"""Each claim's verdict rule on small made-up tables: one that holds, one that does not."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from ald.paper import claims
+from ald.paper.claims import FAILS, HOLDS, MIXED, UNTESTABLE, Evidence
+
+
+def table1(cells):
+    """cells: (dataset, group, paper_column, metric, mean, std, paper) rows."""
+    return pd.DataFrame(cells, columns=["dataset", "group", "paper_column", "metric", "mean", "std", "paper"])
+
+
+def evidence(**parts):
+    return Evidence(parts.get("table1"), parts.get("table2"), parts.get("table3"), parts.get("sweep", {}))
+
+
+def rows_for(column, psnr, std=0.1, rmse=0.03):
+    return [("rmnist", "C4", column, "PSNR", psnr, std, 30.61), ("rmnist", "C4", column, "RMSE", rmse, 0.001, 0.06)]
+
+
+def test_better_needs_more_than_the_pooled_spread():
+    assert claims.better(30.0, 0.1, 29.0, 0.1, "PSNR") and not claims.better(30.0, 2.0, 29.0, 2.0, "PSNR")
+    assert claims.better(0.02, math.nan, 0.03, math.nan, "RMSE")  # one seed each: the means decide; lower RMSE wins
+
+
+def test_verdicts_from_outcomes():
+    assert [claims.verdict_of(o) for o in ([True, True], [False], [True, False], [])] == [HOLDS, FAILS, MIXED, UNTESTABLE]
+
+
+def test_claim_a_ald_beats_every_baseline():
+    rule = claims.beats(None, "baseline")
+    winning = table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("GALR", 25.0, rmse=0.05) + rows_for("EquivNR", 26.0, rmse=0.05))
+    assert rule(evidence(table1=winning)).verdict == HOLDS
+    close = table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("EquivNR", 30.5, rmse=0.05))  # PSNR lost, RMSE won
+    result = rule(evidence(table1=close))
+    assert result.verdict == MIXED and "EquivNR on rmnist C4 PSNR" in result.ours
+    assert rule(evidence(table1=table1(rows_for("Ours", 30.0)))).verdict.startswith(UNTESTABLE)
+    assert "45 of 45" in result.paper  # the paper's own Table 1: Ours best everywhere
+
+
+def test_claim_b_only_reads_galr():
+    frame = table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("GALR", 31.0, rmse=0.02) + rows_for("EquivNR", 20.0, rmse=0.2))
+    assert claims.beats({"GALR"}, "GALR")(evidence(table1=frame)).verdict == FAILS
+
+
+def probe_table(z, z_v, z_i):
+    parts = {"z": z, "z_v": z_v, "z_i": z_i}
+    return pd.DataFrame([{"dataset": "rmnist", "group": "C4", "part": p, "metric": "accuracy", "mean": v}
+                         for p, v in parts.items()])
+
+
+def test_claim_c_probe_pattern():
+    assert claims.probe_rule(evidence(table3=probe_table(90.0, 91.0, 20.0))).verdict == HOLDS
+    assert claims.probe_rule(evidence(table3=probe_table(77.0, 76.0, 70.0))).verdict == FAILS  # z_i not far below
+    assert claims.probe_rule(evidence(table3=probe_table(90.0, 91.0, math.nan))).verdict == FAILS  # empty z_i
+
+
+def test_claim_d_peak_in_the_middle():
+    peaked = {"rmnist": {0.1: 50.0, 0.3: 60.0, 0.5: 70.0, 0.7: 65.0, 0.9: math.nan}}
+    falling = {"rmnist": {0.1: 67.0, 0.3: 66.0, 0.5: 64.0, 0.7: 57.0, 0.9: 58.0}}
+    assert claims.tau_rule(evidence(sweep=peaked)).verdict == HOLDS
+    assert claims.tau_rule(evidence(sweep=falling)).verdict == FAILS
+    assert claims.tau_rule(evidence(sweep={"rmnist": {0.5: 70.0}})).verdict.startswith(UNTESTABLE)
+
+
+def ablation_table(both, inv_only, const_only, std=0.1):
+    return pd.DataFrame([{"dataset": "rbmn", "group": "C4", "variant": v, "metric": "PSNR", "mean": m, "std": std}
+                         for v, m in (("both", both), ("inv_only", inv_only), ("const_only", const_only))])
+
+
+def test_claim_e_joint_loss_best():
+    assert claims.ablation_rule(evidence(table2=ablation_table(28.0, 27.0, 26.0))).verdict == HOLDS
+    assert claims.ablation_rule(evidence(table2=ablation_table(25.9, 30.9, 29.7))).verdict == FAILS
+    result = claims.ablation_rule(evidence(table2=ablation_table(28.0, 27.0, 26.0)))
+    assert "2 of 3 rows" in result.paper  # the paper's RBMN row has inv_only 0.01 dB above the joint loss
+
+
+def test_claim_h_continuous_group_reaches_the_paper():
+    near = table1([("rmnist", "SO2", "Ours", "PSNR", 30.0, 0.1, 30.61), ("rmnist", "C4", "Ours", "PSNR", 31.0, 0.1, 30.61)])
+    far = table1([("rmnist", "SO2", "Ours", "PSNR", 22.7, 0.1, 30.61), ("rmnist", "C4", "Ours", "PSNR", 31.0, 0.1, 30.61)])
+    assert claims.continuous_group_rule(evidence(table1=near)).verdict == HOLDS
+    assert claims.continuous_group_rule(evidence(table1=far)).verdict == FAILS
+
+
+@pytest.mark.parametrize("psnr, rmse, high, scale, expected", [
+    (30.61, 0.06, 1.08, 1.0, False),  # the paper's RMNIST cell on [0, 1]: twice the RMSE its PSNR implies
+    (30.61, 0.06, 1.08, 2.0, True),  # the same cell on the [-1, 1] scale fits
+    (30.0, 0.0316, 1.08, 1.0, True),  # an RMSE that matches its PSNR
+])
+def test_claim_i_rmse_against_psnr(psnr, rmse, high, scale, expected):
+    assert claims.fits(psnr, rmse, high, scale) is expected
+
+
+def test_claim_i_verdict_on_our_table():
+    ours = table1([("rmnist", "C4", "Ours", "PSNR", 30.0, 0.1, 30.61), ("rmnist", "C4", "Ours", "RMSE", 0.033, 0.001, 0.06)])
+    result = claims.rmse_rule(evidence(table1=ours))
+    assert result.verdict == FAILS and "halved fits in 2 of 3 rows" in result.ours  # RBMN: 1.08-1.20 > 1.04
+
+
+def test_claims_not_measured_yet_say_so():
+    rows = claims.assess(evidence(), "snakemake")
+    assert list(rows["claim"]) == list("abcdefghi")
+    assert all(v.startswith(UNTESTABLE) for v in rows["verdict"])  # nothing built: every verdict says it cannot test
