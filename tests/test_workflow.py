@@ -41,16 +41,17 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     run = snakemake("-n", "--quiet", "rules", "all", "--configfile", str(config), "--replace-workflow-config")
     assert run.returncode == 0, run.stderr
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout, re.MULTILINE))
-    n_runs = 2 * 2 * 3 * 3  # datasets x groups x models x seeds of config.yaml
-    n_probed = 2 * 2 * 1 * 3  # probes.models: [ald]
-    assert counts["fetch_mnist"] == counts["prepare"] == "1"
-    n_ablation = 2 * 1 * 2 * 3  # datasets x groups [C4] x variants x seeds
-    n_tau = 2 * 1 * (9 - 1) * 1  # datasets x groups x taus other than the model's own x seeds
+    n_runs = 3 * 2 * 3 * 3  # datasets (brains left out: OASIS terms) x their groups x models x seeds of config.yaml
+    n_probed = 3 * 2 * 1 * 3  # probes.models: [ald]
+    assert counts["fetch_mnist"] == counts["fetch_adrenalmnist3d"] == "1" and counts["prepare"] == "2"
+    n_ablation = 3 * 1 * 2 * 3  # datasets x groups [C4] or [O] x variants x seeds
+    n_tau = 3 * 1 * (9 - 1) * 1  # datasets x groups x taus other than the model's own x seeds
     assert counts["train"] == str(n_runs + n_ablation + n_tau)
     n_metrics = n_runs + n_ablation
     n_probes = n_probed + n_tau  # the sweep at the model's own tau reuses the main runs
     assert counts["analyse"] == str(n_metrics + n_probes)
     assert len(list((tmp_path / "results").glob("**/*.json"))) == 0  # a dry run writes nothing
+    assert counts["make_claims"] == "1"
     assert counts["make_table"] == "4" and counts["make_figure"] == "4"
 
 
