@@ -6,6 +6,7 @@ import pytest
 
 from ald.paper import values as paper_values
 from ald.paper.tables import load_metrics, table1, table1_display, write_table
+from conftest import REPO
 
 
 def write_metrics(tmp_path, seed, psnr, group="C4"):
@@ -59,3 +60,23 @@ def test_table1_has_a_column_per_paper_model_and_marks_the_best(tmp_path):
     rmse = shown[shown.metric == "RMSE"].iloc[0]
     assert rmse["Ours"] == "0.100 ± 0.000 ★ (paper 0.060 ★; +0.040)"  # lower is better for RMSE
     assert rmse["GALR"] == "0.200 ± 0.000 (paper 0.280; -0.080)"
+
+
+TRACKED_TABLES = sorted(REPO.glob("results/**/tables/table[123].csv"))
+
+
+@pytest.mark.parametrize("path", TRACKED_TABLES, ids=[str(p.relative_to(REPO)) for p in TRACKED_TABLES])
+def test_every_tracked_cell_resolves_to_the_files_that_made_it(path):
+    """Each row's source_file names tracked metrics or probe files whose values average to the cell."""
+    table = pd.read_csv(path)
+    for _, row in table.iterrows():
+        files = [REPO / f for f in row["source_file"].split(";")]
+        assert len(files) >= row["n_seeds"] and all(f.exists() for f in files), row["source_file"]
+        results = [json.loads(f.read_text()) for f in files]
+        if "part" in row:  # probes: one score of one latent part
+            scores = [r["parts"][row["part"]] for r in results]
+            values = [s[row["metric"]] for s in scores if s is not None]
+        else:
+            values = [r[row["metric"].lower()] for r in results]
+        if values:
+            assert np.mean(values) == pytest.approx(row["mean"], rel=1e-5)

@@ -28,11 +28,18 @@ def load_metrics(paths: list[Path]) -> pd.DataFrame:
 
 def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean, sample std (ddof=1; NaN for one seed) and seed count of every metric per key."""
-    long = frame.melt(id_vars=keys + ["seed"], value_vars=[m for m, _ in METRICS], var_name="metric")
-    stats = long.groupby(keys + ["metric"], sort=False)["value"].agg(["mean", "std", "count"])
-    stats = stats.rename(columns={"count": "n_seeds"}).reset_index()
+    long = frame.melt(id_vars=keys + ["seed", "source_file"], value_vars=[m for m, _ in METRICS], var_name="metric")
+    grouped = long.groupby(keys + ["metric"], sort=False)
+    stats = grouped["value"].agg(["mean", "std", "count"]).rename(columns={"count": "n_seeds"})
+    stats["source_file"] = grouped["source_file"].agg(joined_sources)
+    stats = stats.reset_index()
     stats["metric"] = stats["metric"].map(dict(METRICS))
     return stats
+
+
+def joined_sources(files: pd.Series) -> str:
+    """The files behind one cell, ';'-separated in seed order: the CSV's trace back to the runs."""
+    return ";".join(files)
 
 
 def table1(frame: pd.DataFrame) -> pd.DataFrame:
@@ -123,8 +130,10 @@ def load_probes(paths: list[Path]) -> pd.DataFrame:
 def table3(frame: pd.DataFrame) -> pd.DataFrame:
     """Latent probes: rows per dataset x group x part, five scores beside paper Table 3."""
     keys = ["dataset", "paper_row", "group", "part", "metric"]
-    stats = frame.groupby(keys, sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
-    stats = stats.rename(columns={"count": "n_seeds"})
+    grouped = frame.groupby(keys, sort=False)
+    stats = grouped["value"].agg(["mean", "std", "count"]).rename(columns={"count": "n_seeds"})
+    stats["source_file"] = grouped["source_file"].agg(joined_sources)
+    stats = stats.reset_index()
     channels = frame.groupby(keys, sort=False)["n_variant_channels"].agg(lambda v: sorted(set(v)))
     stats["n_variant_channels"] = [str(c) for c in channels.to_numpy()]
     stats["paper"] = [paper_values.table3_value(r, p, m)
