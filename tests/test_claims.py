@@ -1,12 +1,17 @@
-"""Each claim's verdict rule on small made-up tables: one that holds, one that does not."""
+"""Each claim's verdict rule on small made-up tables (one that holds, one that does not), and the checks
+(group laws, latent swap) that claims f and g read."""
 
 import math
 
 import pandas as pd
 import pytest
+import torch
 
+from ald.evaluate import check, check_run, evaluate
+from ald.pairs import pair_set
 from ald.paper import claims
 from ald.paper.claims import FAILS, HOLDS, MIXED, UNTESTABLE, Evidence
+from ald.training import TrainSpec, train
 
 
 def table1(cells):
@@ -15,7 +20,8 @@ def table1(cells):
 
 
 def evidence(**parts):
-    return Evidence(parts.get("table1"), parts.get("table2"), parts.get("table3"), parts.get("sweep", {}))
+    return Evidence(parts.get("table1"), parts.get("table2"), parts.get("table3"), parts.get("sweep", {}),
+                    parts.get("checks", {}))
 
 
 def rows_for(column, psnr, std=0.1, rmse=0.03):
@@ -101,7 +107,62 @@ def test_claim_i_verdict_on_our_table():
     assert result.verdict == FAILS and "halved fits in 2 of 3 rows" in result.ours  # RBMN: 1.08-1.20 > 1.04
 
 
+def test_claim_f_group_laws():
+    kept = {"rbmn": {"laws_psnr": {"prediction": 24.0, "identity": 30.0, "inverse": 22.0, "composition": 23.5}}}
+    broken = {"rbmn": {"laws_psnr": {"prediction": 24.0, "identity": 30.0, "inverse": 15.0, "composition": 23.5}}}
+    assert claims.laws_rule(evidence(checks=kept)).verdict == HOLDS
+    assert claims.laws_rule(evidence(checks=broken)).verdict == FAILS
+
+
+def test_claim_g_swap():
+    follows = {"rbmn": {"swap_fraction": {"invariant_kept": 0.95, "variant_moved": 0.9}},
+               "rmnist": {"swap_fraction": None}}  # no occluder: not counted
+    stuck = {"rbmn": {"swap_fraction": {"invariant_kept": 0.3, "variant_moved": 0.9}}}
+    assert claims.swap_rule(evidence(checks=follows)).verdict == HOLDS
+    assert claims.swap_rule(evidence(checks=stuck)).verdict == FAILS
+    assert claims.swap_rule(evidence(checks={"rmnist": {"swap_fraction": None}})).verdict.startswith(UNTESTABLE)
+
+
 def test_claims_not_measured_yet_say_so():
     rows = claims.assess(evidence(), "snakemake")
     assert list(rows["claim"]) == list("abcdefghi")
     assert all(v.startswith(UNTESTABLE) for v in rows["verdict"])  # nothing built: every verdict says it cannot test
+
+
+class ExactRotation(torch.nn.Module):
+    """A stand-in model whose prediction is the group action itself: every law holds exactly."""
+
+    def __init__(self, group):
+        super().__init__()
+        self.group = group
+
+    def predict(self, x, g):
+        return self.group.act(g, x, fill=-1.0)
+
+    def diagnostics(self):
+        return {"n_variant": 1, "n_channels": 1}
+
+
+def test_checks_measure_the_laws_of_an_exact_action(glyph_npz):
+    from ald.groups import C4
+    from ald.pairs import NoRecipe
+    from ald.training import TrainedRun
+
+    run = TrainedRun(ExactRotation(C4()), None, C4(), NoRecipe(), 1, {})
+    run.pairs = lambda split, seed: pair_set(glyph_npz, split, C4(), NoRecipe(), seed)
+    result = check_run(run, test_seed=0, device="cpu", n_items=40, batch_size=16)
+    assert result["n_items"] == 40 and result["swap_fraction"] is None  # no occluder: no swap check
+    assert all(v == pytest.approx(100.0) for v in result["laws_psnr"].values())  # capped: identical items
+
+
+def test_checks_of_a_trained_run_read_on_the_prediction_scale(glyph_npz, tmp_path):
+    spec = TrainSpec(source_npz=str(glyph_npz), recipe={"kind": "occluder", "size": 7}, group="C4",
+                     model={"kind": "ald"}, seed=0, epochs=1, batch_size=16, lr=1e-3, val_seed=0, threads=1,
+                     device="cpu", max_train_items=None)
+    train(spec, tmp_path / "run", tmp_path / "resume.pt", log=lambda line: None)
+    metrics = evaluate(tmp_path / "run", test_seed=0, out_json=tmp_path / "metrics.json")
+    checks = check(tmp_path / "run", test_seed=0, out_json=tmp_path / "checks.json")
+    assert checks["n_items"] == metrics["n_test_pairs"] == 64
+    assert checks["laws_psnr"]["prediction"] == pytest.approx(metrics["psnr"], rel=1e-6)  # same pairs, same PSNR
+    assert set(checks["swap_fraction"]) == {"invariant_kept", "variant_moved"}
+    assert all(0.0 <= f <= 1.0 for f in checks["swap_fraction"].values())

@@ -49,7 +49,8 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     assert counts["train"] == str(n_runs + n_ablation + n_tau)
     n_metrics = n_runs + n_ablation
     n_probes = n_probed + n_tau  # the sweep at the model's own tau reuses the main runs
-    assert counts["analyse"] == str(n_metrics + n_probes)
+    n_checks = 3  # the figures' run of each dataset: group laws and latent swap, for the claims
+    assert counts["analyse"] == str(n_metrics + n_probes + n_checks)
     assert len(list((tmp_path / "results").glob("**/*.json"))) == 0  # a dry run writes nothing
     assert counts["make_claims"] == "1"
     assert counts["make_table"] == "4" and counts["make_figure"] == "4"

@@ -54,6 +54,13 @@ def cmd_evaluate(args) -> None:
     print(json.dumps({k: result[k] for k in ("psnr", "ssim", "rmse", "diagnostics")}), flush=True)
 
 
+def cmd_check(args) -> None:
+    from .evaluate import check
+
+    result = check(Path(args.run_dir), out_json=Path(args.out), identity=json.loads(args.identity), **json.loads(args.settings))
+    print(json.dumps({k: result[k] for k in ("laws_psnr", "swap_fraction")}), flush=True)
+
+
 def cmd_probe(args) -> None:
     from .probes import probe_run
 
@@ -86,7 +93,8 @@ def cmd_claims(args) -> None:
     from .paper.claims import write_claims
 
     tables = {name: Path(path) for name, path in json.loads(args.tables).items()}
-    frame = write_claims(tables, json.loads(args.sweep), json.loads(args.notes), [Path(p) for p in args.outputs])
+    frame = write_claims(tables, json.loads(args.sweep), json.loads(args.checks), json.loads(args.notes),
+                         [Path(p) for p in args.outputs])
     print(frame[["claim", "verdict"]].to_string(index=False), flush=True)
 
 
@@ -116,6 +124,9 @@ def parser() -> argparse.ArgumentParser:
     command("evaluate", cmd_evaluate, "score a trained run on its test pairs",
             (["--run-dir"], req), identity, (["--out"], req),
             (["--settings"], {"help": "JSON: test_seed", **req}))
+    command("check", cmd_check, "group laws of the learned action and what a latent swap carries (claims f, g)",
+            (["--run-dir"], req), identity, (["--out"], req),
+            (["--settings"], {"help": "JSON: test_seed", **req}))
     command("probe", cmd_probe, "linear probes of z, z_i and z_v of a trained run",
             (["--run-dir"], req), identity, (["--out"], req),
             (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, C, max_iter", **req}))
@@ -133,6 +144,7 @@ def parser() -> argparse.ArgumentParser:
     command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",
             (["--tables"], {"help": "JSON: table name -> its CSV", **req}),
             (["--sweep"], {"help": "JSON: curve -> tau -> probe file (Figure 3's inputs)", **req}),
+            (["--checks"], {"help": "JSON: dataset -> checks file (group laws, latent swap)", **req}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the claims"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv and/or .md", **req}))
     return main_parser

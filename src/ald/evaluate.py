@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .metrics import per_item_metrics, to_unit_range
+from .metrics import mean_squared_error, per_item_metrics, psnr_of, to_unit_range
+from .pairs import Occluder, seeded_generator
 from .training import TrainedRun, load_run, pick_device
+
+CHECKS_PURPOSE = 4  # generator stream of the group elements drawn for the checks (pairs use 1-3)
 
 
 @torch.no_grad()
@@ -42,16 +45,81 @@ def evaluate_run(run: TrainedRun, test_seed: int, device) -> dict:
     }
 
 
-def evaluate(run_dir: Path, test_seed: int, out_json: Path, identity: dict | None = None,
-             device: str = "auto") -> dict:
-    """Score a trained run on its test pairs; write the scores with the provenance of the run."""
+def psnr_between(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """Per-item PSNR (dB) of two model-range batches, both mapped to [0, 1]."""
+    mse = mean_squared_error(to_unit_range(a.cpu().numpy()), to_unit_range(b.cpu().numpy()))
+    return psnr_of(np.maximum(mse, 1e-10))  # capped at 100 dB, so identical items stay finite in JSON
+
+
+@torch.no_grad()
+def group_law_psnr(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor, generator) -> dict:
+    """How far the learned action is from a group action, per item (PSNR, dB): predictions the laws
+    say are equal, against each other. ``prediction`` (T_g(x) itself) is the scale to read them on."""
+    model, group = run.model, run.group
+    g2 = group.sample(len(x), generator).to(g.device)
+    once = model.predict(x, g)
+    return {
+        "prediction": psnr_between(once, tx),
+        "identity": psnr_between(model.predict(x, group.identity(len(x)).to(g.device)), x),
+        "inverse": psnr_between(model.predict(once, group.inverse(g)), x),
+        "composition": psnr_between(model.predict(once, g2), model.predict(x, group.compose(g2, g))),
+    }
+
+
+@torch.no_grad()
+def swap_follows(run: TrainedRun, x: torch.Tensor, block: torch.Tensor) -> dict:
+    """Decode [z_v of item 2k; z_i of item 2k+1]. Per pair: is the occluder (the invariant part) where
+    the z_i item has it, and is the rest (the moving content) closer to the z_v item?"""
+    z_v, z_i = run.model.split(run.model.encode(x))
+    first, second = slice(0, len(x) // 2 * 2, 2), slice(1, len(x) // 2 * 2, 2)
+    swapped = to_unit_range(run.model.decode(z_v[first] + z_i[second]).cpu().numpy())
+    own, other = block[second].cpu().numpy(), block[first].cpu().numpy()
+    only_own, only_other = own & ~other, other & ~own
+    mean_in = lambda image, where: (image * where).sum(axis=tuple(range(1, image.ndim))) / np.maximum(
+        where.sum(axis=tuple(range(1, where.ndim))), 1)
+    outside = ~(own | other)
+    images = to_unit_range(x.cpu().numpy())
+    error_to = lambda source: mean_in((swapped - source) ** 2, outside)
+    return {
+        "invariant_kept": mean_in(swapped, only_own) > mean_in(swapped, only_other),
+        "variant_moved": error_to(images[first]) < error_to(images[second]),
+    }
+
+
+def check_run(run: TrainedRun, test_seed: int, device, n_items: int = 1000, batch_size: int = 250) -> dict:
+    """Group laws of the learned action and, for occluder datasets, what a latent swap carries."""
+    pairs = run.pairs("test", test_seed)
+    generator = seeded_generator(test_seed, CHECKS_PURPOSE)
+    laws, swaps = {}, {}
+    for start in range(0, min(n_items, len(pairs)), batch_size):
+        idx = torch.arange(start, min(start + batch_size, n_items, len(pairs)))
+        x, tx, g, _ = pairs.batch(idx, device)
+        for name, values in group_law_psnr(run, x, tx, g, generator).items():
+            laws.setdefault(name, []).append(values)
+        if isinstance(run.recipe, Occluder):
+            draws = {name: value[idx] for name, value in pairs.draws.items()}
+            block = run.recipe.apply(torch.full_like(x, -1.0), draws) > 0
+            for name, values in swap_follows(run, x, block).items():
+                swaps.setdefault(name, []).append(values)
+    return {
+        "n_items": min(n_items, len(pairs)),
+        "laws_psnr": {name: float(np.mean(np.concatenate(v))) for name, v in laws.items()},
+        "swap_fraction": {name: float(np.mean(np.concatenate(v))) for name, v in swaps.items()} or None,
+        "n_variant_channels": run.model.diagnostics()["n_variant"],
+    }
+
+
+def analyse_run(run_dir: Path, test_seed: int, out_json: Path, identity: dict | None = None, device: str = "auto",
+                analysis=evaluate_run) -> dict:
+    """Run one analysis of a trained run (``evaluate_run`` scores, ``check_run`` laws and swaps) on its
+    test pairs; write the result with the provenance of the run."""
     started = time.time()
     device = pick_device(device)
     run = load_run(run_dir, device)
     record = run.record
     result = {
         "identity": identity or {},
-        **evaluate_run(run, test_seed, device),
+        **analysis(run, test_seed, device),
         "train_run": {"git_commit": record["git_commit"], "host": record["host"],
                       "wall_seconds": record["wall_seconds"], "parameters": record["parameters"]},
         "eval_seconds": round(time.time() - started, 2),
@@ -59,3 +127,14 @@ def evaluate(run_dir: Path, test_seed: int, out_json: Path, identity: dict | Non
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(out_json).write_text(json.dumps(result, indent=2))
     return result
+
+
+def evaluate(run_dir: Path, test_seed: int, out_json: Path, identity: dict | None = None,
+             device: str = "auto") -> dict:
+    """Score a trained run on its test pairs (Tables 1 and 2)."""
+    return analyse_run(run_dir, test_seed, out_json, identity, device, evaluate_run)
+
+
+def check(run_dir: Path, test_seed: int, out_json: Path, identity: dict | None = None, device: str = "auto") -> dict:
+    """Group laws and latent-swap behaviour of a trained run (claims f and g)."""
+    return analyse_run(run_dir, test_seed, out_json, identity, device, check_run)

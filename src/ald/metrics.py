@@ -26,13 +26,22 @@ def per_item_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarr
     channel_axis = 0 if pred.shape[1] > 1 else None
     if channel_axis is None:  # one channel: the item itself is the image or volume
         pred, target = pred[:, 0], target[:, 0]
-    axes = tuple(range(1, pred.ndim))
-    mse = ((pred - target) ** 2).mean(axis=axes)
-    with np.errstate(divide="ignore"):
-        psnr = 10.0 * np.log10(1.0 / mse)
+    mse = mean_squared_error(pred, target)
+    psnr = psnr_of(mse)
     ssim = np.array([
         structural_similarity(p, t, data_range=1.0, gaussian_weights=True, sigma=1.5,
                               use_sample_covariance=False, channel_axis=channel_axis)
         for p, t in zip(pred, target)
     ])
     return {"psnr": psnr, "ssim": ssim, "rmse": np.sqrt(mse)}
+
+
+def mean_squared_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-item MSE over every axis but the first."""
+    return ((np.asarray(pred, np.float64) - np.asarray(target, np.float64)) ** 2).mean(axis=tuple(range(1, np.ndim(pred))))
+
+
+def psnr_of(mse: np.ndarray) -> np.ndarray:
+    """PSNR in dB of per-item MSEs on [0, 1] images (infinite for a perfect item)."""
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(1.0 / np.asarray(mse))

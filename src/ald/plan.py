@@ -413,8 +413,15 @@ class Plan:
         """The table CSVs the claims read (each verdict comes from these and the tau sweep's probe files)."""
         return {t: self.table_files(t)[0] for t in ("table1", "table2", "table3")}
 
+    def claims_checks(self) -> dict[str, str]:
+        """The checks (group laws, latent swap) each claim reads: the figures' run of each dataset."""
+        model = self.config["ablations"]["model"]
+        return {d: f"{self.results}/checks/{self.first_seed_run_dir(d, model).split('/models/', 1)[1]}.json"
+                for d in self.datasets}
+
     def claims_input_files(self) -> list[str]:
-        return list(self.claims_tables().values()) + input_files(self.figure_inputs("figure3"))
+        return (list(self.claims_tables().values()) + input_files(self.figure_inputs("figure3"))
+                + list(self.claims_checks().values()))
 
     # -- what one job needs
 

@@ -42,7 +42,7 @@ wildcard_constraints:
     model=one_of(PLAN.model_names()),
     seed=r"\d+",
     source=one_of(SETTINGS["sources"]),
-    analysis="metrics|probes",
+    analysis="metrics|probes|checks",
     table="table[123]|parameters",
     figure="figure2|figure3|figure5|swap",
 
@@ -79,12 +79,13 @@ def train_gpus():
 ANALYSES = {
     "metrics": dict(command="evaluate", minutes=20, mem_mb=2000),
     "probes": dict(command="probe", minutes=30, mem_mb=4000),
+    "checks": dict(command="check", minutes=20, mem_mb=2000),
 }
 
 
 def analysis_settings(w):
     test_seed = SETTINGS["evaluation"]["test_seed"]
-    if w.analysis == "metrics":
+    if w.analysis in ("metrics", "checks"):
         return quoted_json({"test_seed": test_seed})
     probes = {k: v for k, v in SETTINGS["probes"].items() if k != "models"}
     return quoted_json(dict(probes, test_seed=test_seed))

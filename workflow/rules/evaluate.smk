@@ -1,4 +1,4 @@
-# Two analyses of a trained run (ANALYSES in common.smk): metrics (Tables 1-2) and probes (Table 3).
+# Analyses of a trained run (ANALYSES in common.smk): metrics (Tables 1-2), probes (Table 3), checks (claims).
 rule analyse:
     input:
         rules.train.output.checkpoint,

@@ -62,7 +62,9 @@ rule make_claims:
     params:
         tables=quoted_json(PLAN.claims_tables()),
         sweep=quoted_json(PLAN.figure_inputs("figure3")),
+        checks=quoted_json(PLAN.claims_checks()),
         notes=quoted_json(PLAN.claims_notes()),
     shell:
-        "python -m ald.cli claims --tables {params.tables} --sweep {params.sweep} --notes {params.notes}"
+        "python -m ald.cli claims --tables {params.tables} --sweep {params.sweep} --checks {params.checks}"
+        " --notes {params.notes}"
         " --outputs {output} > {log} 2>&1"
