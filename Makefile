@@ -32,15 +32,16 @@ benchmark: setup
 slurm-test: setup
 	$(RUN) bash tests/slurm/run_slurm_test.sh
 
-# Rebuild every tracked table from the tracked metrics and probe files (no training) and fail if
-# any differs from the committed one: each number in results/ comes from the files beside it.
+# Rebuild every tracked table and the claims from the tracked metrics, probe and checks files (no
+# training) and fail if any differs from the committed one: each number in results/ comes from the files beside it.
 PAPER := profiles/paper-c4-rmnist
-TABLES_ONLY := --allowed-rules make_table --forcerun make_table --cores 1
+TABLES_ONLY := --allowed-rules make_table make_claims --forcerun make_table make_claims --cores 1
 check-tables: setup
-	$(RUN) snakemake --profile profiles/reduced $(TABLES_ONLY) table1 table2 table3 parameters
+	$(RUN) snakemake --profile profiles/reduced $(TABLES_ONLY) table1 table2 table3 parameters claims
 	$(RUN) snakemake --profile $(PAPER) $(TABLES_ONLY) table1
 	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rmsnorm.yaml $(TABLES_ONLY) table1
 	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rbmnist.yaml $(TABLES_ONLY) table1
+	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/adrenal28.yaml $(TABLES_ONLY) table1
 	git diff --exit-code --stat -- results/
 
 lint: setup

@@ -39,10 +39,11 @@ def middle_slice(a: np.ndarray, spatial_dims: int) -> np.ndarray:
 
 
 def unit(img: torch.Tensor) -> np.ndarray:
-    """One item (C, *spatial) or (1, C, *spatial) in [-1, 1] as a picture in [0, 1]: (H, W) for one
-    channel, (H, W, 3) for RGB; volumes show their three middle slices."""
-    a = img.detach().cpu().numpy()
-    a = a[0] if a.ndim in (4, 5) and a.shape[0] == 1 else a
+    """A batch of one item (1, C, *spatial) in [-1, 1] as a picture in [0, 1]: (H, W) for one channel,
+    (H, W, 3) for RGB; volumes show their three middle slices."""
+    if img.dim() not in (4, 5) or len(img) != 1:
+        raise ValueError(f"unit() draws a batch of one item (1, C, *spatial), got shape {tuple(img.shape)}")
+    a = img[0].detach().cpu().numpy()
     a = middle_slice(((a + 1) / 2).clip(0, 1), a.ndim - 1)
     return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
 
@@ -163,7 +164,7 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
             x = pairs.batch(torch.tensor([2 * r, 2 * r + 1])).x
             z_v, z_i = model.split(model.encode(x))
             swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
-            for c, img in enumerate([x[0], x[1], swapped[0], swapped[1]]):
+            for c, img in enumerate([x[0:1], x[1:2], swapped[0:1], swapped[1:2]]):
                 show(axes[p * n_pairs + r, c], unit(img))
         axes[p * n_pairs, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}", fontsize=6)
     for c, title in enumerate(titles):
