@@ -112,6 +112,10 @@ def test_claim_f_group_laws():
     broken = {"rbmn": {"laws_psnr": {"prediction": 24.0, "identity": 30.0, "inverse": 15.0, "composition": 23.5}}}
     assert claims.laws_rule(evidence(checks=kept)).verdict == HOLDS
     assert claims.laws_rule(evidence(checks=broken)).verdict == FAILS
+    blank = {"adrenal": {"laws_psnr": {"blank": 18.2, "prediction": 18.2, "identity": 18.2, "inverse": 18.2,
+                                       "composition": 84.0}}}  # an empty prediction keeps every law trivially
+    assert claims.laws_rule(evidence(checks=blank)).verdict.startswith(UNTESTABLE)
+    assert claims.laws_rule(evidence(checks={**kept, **blank})).verdict == HOLDS
 
 
 def test_claim_g_swap():
@@ -152,7 +156,9 @@ def test_checks_measure_the_laws_of_an_exact_action(glyph_npz):
     run.pairs = lambda split, seed: pair_set(glyph_npz, split, C4(), NoRecipe(), seed)
     result = check_run(run, test_seed=0, device="cpu", n_items=40, batch_size=16)
     assert result["n_items"] == 40 and result["swap_fraction"] is None  # no occluder: no swap check
-    assert all(v == pytest.approx(100.0) for v in result["laws_psnr"].values())  # capped: identical items
+    laws = result["laws_psnr"]
+    assert all(laws[n] == pytest.approx(100.0) for n in ("prediction", "identity", "inverse", "composition"))  # capped
+    assert laws["blank"] < 20  # glyphs on black: an empty prediction is far from T_g(x)
 
 
 def test_checks_of_a_trained_run_read_on_the_prediction_scale(glyph_npz, tmp_path):

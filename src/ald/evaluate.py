@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .metrics import mean_squared_error, per_item_metrics, psnr_of, to_unit_range
-from .pairs import Occluder, seeded_generator
+from .pairs import FILL, Occluder, seeded_generator
 from .training import TrainedRun, load_run, pick_device
 
 CHECKS_PURPOSE = 4  # generator stream of the group elements drawn for the checks (pairs use 1-3)
@@ -54,11 +54,13 @@ def psnr_between(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
 @torch.no_grad()
 def group_law_psnr(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor, generator) -> dict:
     """How far the learned action is from a group action, per item (PSNR, dB): predictions the laws
-    say are equal, against each other. ``prediction`` (T_g(x) itself) is the scale to read them on."""
+    say are equal, against each other. ``prediction`` (against T_g(x)) is the scale to read them on, and
+    ``blank`` (an empty image against T_g(x)) the floor: a model that predicts nothing keeps every law."""
     model, group = run.model, run.group
     g2 = group.sample(len(x), generator).to(g.device)
     once = model.predict(x, g)
     return {
+        "blank": psnr_between(torch.full_like(tx, FILL), tx),  # an empty image: the floor a prediction must beat
         "prediction": psnr_between(once, tx),
         "identity": psnr_between(model.predict(x, group.identity(len(x)).to(g.device)), x),
         "inverse": psnr_between(model.predict(once, group.inverse(g)), x),

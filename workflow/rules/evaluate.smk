@@ -3,6 +3,7 @@ rule analyse:
     input:
         rules.train.output.checkpoint,
         rules.train.output.record,
+        lambda w: PLAN.source_npz(w.dataset),  # the test pairs are drawn from it
     output:
         f"{RESULTS}/{{analysis}}/{{dataset}}/{{group}}/{{model}}/seed{{seed}}.json",
     log:
