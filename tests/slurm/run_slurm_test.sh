@@ -150,7 +150,7 @@ write_config() {  # write_config NAME RESULTS EPOCHS
 import sys, yaml
 base, out, results, data, epochs = sys.argv[1:]
 config = yaml.safe_load(open(base))
-config.update(results=results, groups=["C4"], seeds=[1])
+config.update(results=results, groups=["C4"], seeds=[1], only_datasets=["rotated_glyphs", "rotated_blocked_glyphs"])
 config["data"]["root"] = data
 config["training"].update(epochs=int(epochs), threads=1)
 yaml.safe_dump(config, open(out, "w"))
