@@ -111,7 +111,7 @@ def test_only_datasets_selects_runs_and_notes():
     plan = Plan(config_with(only_datasets=["rotated_blocked_mnist"]))
     assert {r.dataset for r in plan.main_runs() + plan.ablation_runs()} == {"rotated_blocked_mnist"}
     assert list(plan.figure_inputs("figure2")) == ["rotated_blocked_mnist"]
-    assert "data source(s): mnist;" in plan.table_notes("table1")[0]
+    assert "data source(s): mnist (n_val 12000, split_seed 42);" in plan.table_notes("table1")[0]
 
 
 def test_targets_are_the_tables_and_figures_and_their_inputs():

@@ -282,6 +282,12 @@ def input_files(inputs) -> list[str]:
     return [inputs] if inputs.endswith(".json") else [f"{inputs}/best.pt", f"{inputs}/run.json"]
 
 
+def source_settings(params: dict) -> str:
+    """A source's config entry as the table notes print it, e.g. '(size 28)'."""
+    shown = {k: v for k, v in params.items() if k != "accept_terms"}
+    return "(" + ", ".join(f"{k} {v}" for k, v in shown.items()) + ")" if shown else ""
+
+
 def split_model(model: str) -> tuple[str, str]:
     """'ald-inv_only' -> ('ald', 'inv_only'); 'ald' -> ('ald', '')."""
     base, _, variant = model.partition("-")
@@ -521,7 +527,8 @@ class Plan:
                     "ALD's count includes its 64 mask logits; GALR's includes its attention module."]
         c, t = self.config, self.config["training"]
         train_items = t["max_train_items"] or "all"
-        sources = ", ".join(sorted({c["datasets"][d]["source"] for d in self.datasets}))
+        sources = ", ".join(f"{name} {source_settings(c['sources'][name])}"
+                            for name in sorted({c["datasets"][d]["source"] for d in self.datasets}))
         kind = "probe" if table == "table3" else "metrics"
         seeds = self.ablation_seeds if table == "table2" else c["seeds"]
         notes = [
@@ -529,7 +536,8 @@ class Plan:
             f"{t['epochs']} epochs, batch {t['batch_size']}, Adam lr {t['lr']}, training items: {train_items}.",
             f"Paper values are typed in from the paper ({table.replace('table', 'Table ')}); "
             "the difference is ours minus paper; — where the paper has no such cell.",
-            "C4 is the group the authors' released code trains on; SO2 is the group the paper text names. "
+            "C4 is the group the authors' released code trains on; SO2 is the group the paper text names "
+            "(for volumes: O, the 24 rotations of the cube, and SO3). "
             "The paper reports one number per dataset, so each of our groups is compared with it.",
             f"Every number comes from the {kind} JSON files under {self.results}/{'probes' if kind == 'probe' else 'metrics'}/ "
             "(column source_file of the CSV), each naming the run record that made it.",
