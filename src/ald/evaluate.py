@@ -99,8 +99,7 @@ def check_run(run: TrainedRun, test_seed: int, device, n_items: int = 1000, batc
         for name, values in group_law_psnr(run, x, tx, g, generator).items():
             laws.setdefault(name, []).append(values)
         if isinstance(run.recipe, Occluder):
-            draws = {name: value[idx] for name, value in pairs.draws.items()}
-            block = run.recipe.apply(torch.full_like(x, -1.0), draws) > 0
+            block = run.recipe.apply(torch.full_like(x, FILL), pairs.draws_of(idx)) > 0
             for name, values in swap_follows(run, x, block).items():
                 swaps.setdefault(name, []).append(values)
     return {

@@ -170,8 +170,12 @@ class PairSet:
             tx = self.group.act(g, x, fill=FILL)
         else:
             tx = to_model_range(self.targets[idx].to(device))
-        draws = {name: value[idx] for name, value in self.draws.items()}
+        draws = self.draws_of(idx)
         return Pair(self.recipe.apply(x, draws), self.recipe.apply(tx, draws), g, self.labels[idx])
+
+    def draws_of(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The pair recipe's per-item choices (e.g. the occluder's corner) of items ``idx``."""
+        return {name: value[idx] for name, value in self.draws.items()}
 
 
 def seeded_generator(*parts: int) -> torch.Generator:

@@ -163,7 +163,8 @@ def reference_problems(config: dict) -> list[str]:
             problems.append(f"tau_sweep.datasets: {dataset} has no class labels (source {source.name}), and the "
                             "sweep is read by probes. Fix: remove it from tau_sweep.datasets")
     for dataset in config["only_datasets"] or []:  # named on purpose: its terms must be accepted
-        problems += [f"only_datasets: {dataset}: {reason}" for reason in [terms_problem(config, dataset)] if reason]
+        if reason := terms_problem(config, dataset):
+            problems.append(f"only_datasets: {dataset}: {reason}")
     return problems
 
 
@@ -306,7 +307,7 @@ class Plan:
         self.results, self.data = c["results"], c["data"]["root"]
         # Without only_datasets, a dataset whose terms are not accepted is left out, and the notes say so.
         selected = c["only_datasets"] or list(c["datasets"])
-        self.left_out = {d: terms_problem(c, d) for d in selected if terms_problem(c, d)}
+        self.left_out = {d: reason for d in selected if (reason := terms_problem(c, d))}
         self.datasets = [d for d in selected if d not in self.left_out]
         self.models = c["only_models"] or list(c["models"])
         self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
@@ -394,6 +395,9 @@ class Plan:
     def probe_file(self, run: Run) -> str:
         return f"{self.results}/probes/{run.key}.json"
 
+    def checks_file(self, run: Run) -> str:
+        return f"{self.results}/checks/{run.key}.json"
+
     def source_npz(self, dataset: str) -> str:
         return f"{self.data}/prepared/{self.config['datasets'][dataset]['source']}.npz"
 
@@ -422,8 +426,7 @@ class Plan:
     def claims_checks(self) -> dict[str, str]:
         """The checks (group laws, latent swap) each claim reads: the figures' run of each dataset."""
         model = self.config["ablations"]["model"]
-        return {d: f"{self.results}/checks/{self.first_seed_run_dir(d, model).split('/models/', 1)[1]}.json"
-                for d in self.datasets}
+        return {d: self.checks_file(self.first_seed_run(d, model)) for d in self.datasets}
 
     def claims_input_files(self) -> list[str]:
         return (list(self.claims_tables().values()) + input_files(self.figure_inputs("figure3"))
@@ -486,10 +489,12 @@ class Plan:
         """Whether the dataset's source has class labels, which the probes need."""
         return SOURCES[self.config["datasets"][dataset]["source"]].labelled
 
-    def first_seed_run_dir(self, dataset: str, model: str) -> str:
+    def first_seed_run(self, dataset: str, model: str) -> Run:
         """The run a figure shows: the first seed, under the first of ``figures.groups`` that acts on the data."""
-        group = self.groups(dataset, "figures.groups")[0]
-        return self.run_dir(Run(dataset, group, model, self.config["seeds"][0]))
+        return Run(dataset, self.groups(dataset, "figures.groups")[0], model, self.config["seeds"][0])
+
+    def first_seed_run_dir(self, dataset: str, model: str) -> str:
+        return self.run_dir(self.first_seed_run(dataset, model))
 
     def figure_inputs(self, figure: str):
         """What a figure shows: run folders or probe files, nested as the figure's drawing function takes them."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -37,7 +37,7 @@ class Evidence:
     table2: pd.DataFrame | None
     table3: pd.DataFrame | None
     sweep: dict[str, dict[float, float]]  # curve -> tau -> z_v accuracy (NaN: z_v empty)
-    checks: dict[str, dict] = None  # dataset -> checks file content (ald.evaluate.check_run)
+    checks: dict[str, dict] = field(default_factory=dict)  # dataset -> checks file (ald.evaluate.check_run)
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ def predicts_something(laws: dict[str, float]) -> bool:
 
 def laws_rule(evidence: Evidence) -> Verdict:
     paper_text = "no numbers (the action is a group action by construction, Sec. 3)"
-    checks = evidence.checks or {}
+    checks = evidence.checks
     text = "; ".join(f"{d}: " + ", ".join(f"{n} {v:.1f}" for n, v in c["laws_psnr"].items()) + " dB"
                      + ("" if predicts_something(c["laws_psnr"]) else " (not counted: no better than a blank image)")
                      for d, c in checks.items())
@@ -298,7 +298,7 @@ def laws_rule(evidence: Evidence) -> Verdict:
 
 def swap_rule(evidence: Evidence) -> Verdict:
     paper_text = "airplane pose goes with z_v, the sky with z_i (Figure 4, qualitative)"
-    swaps = {d: c["swap_fraction"] for d, c in (evidence.checks or {}).items() if c.get("swap_fraction")}
+    swaps = {d: c["swap_fraction"] for d, c in evidence.checks.items() if c.get("swap_fraction")}
     if not swaps:
         return Verdict(UNTESTABLE + ": needs a dataset with a fixed occluder (Rotated+Blocked MNIST)", "—", paper_text)
     outcomes = [f["invariant_kept"] >= SWAP_SHARE and f["variant_moved"] >= SWAP_SHARE for f in swaps.values()]
