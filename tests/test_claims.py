@@ -25,7 +25,7 @@ def evidence(**parts):
 
 
 def rows_for(column, psnr, std=0.1, rmse=0.03):
-    return [("rmnist", "C4", column, "PSNR", psnr, std, 30.61), ("rmnist", "C4", column, "RMSE", rmse, 0.001, 0.06)]
+    return [("rmnist", "C4", column, "PSNR", psnr, std, 30.61), ("rmnist", "C4", column, "RMSE [-1,1]", rmse, 0.001, 0.06)]
 
 
 def test_better_needs_more_than_the_pooled_spread():
@@ -41,6 +41,9 @@ def test_claim_a_ald_beats_every_baseline():
     rule = claims.beats(None, "baseline")
     winning = table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("GALR", 25.0, rmse=0.05) + rows_for("EquivNR", 26.0, rmse=0.05))
     assert rule(evidence(table1=winning)).verdict == HOLDS
+    unit_scale = [("rmnist", "C4", c, "RMSE [0,1]", r, 0.001, None) for c, r in [("Ours", 0.015), ("GALR", 0.025)]]
+    both_scales = rule(evidence(table1=table1(rows_for("Ours", 30.0) + rows_for("GALR", 25.0, rmse=0.05) + unit_scale)))
+    assert "2 of 2" in both_scales.ours  # the [0, 1] RMSE is the [-1, 1] one halved: not counted twice
     close = table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("EquivNR", 30.5, rmse=0.05))  # PSNR lost, RMSE won
     result = rule(evidence(table1=close))
     assert result.verdict == MIXED and "EquivNR on rmnist C4 PSNR" in result.ours
@@ -102,7 +105,7 @@ def test_claim_i_rmse_against_psnr(psnr, rmse, high, scale, expected):
 
 
 def test_claim_i_verdict_on_our_table():
-    ours = table1([("rmnist", "C4", "Ours", "PSNR", 30.0, 0.1, 30.61), ("rmnist", "C4", "Ours", "RMSE", 0.033, 0.001, 0.06)])
+    ours = table1([("rmnist", "C4", "Ours", "PSNR", 30.0, 0.1, 30.61), ("rmnist", "C4", "Ours", "RMSE [0,1]", 0.033, 0.001, None)])
     result = claims.rmse_rule(evidence(table1=ours))
     assert result.verdict == FAILS and "halved fits in 2 of 3 rows" in result.ours  # RBMN: 1.08-1.20 > 1.04
 

@@ -5,7 +5,10 @@ import pandas as pd
 import pytest
 
 from ald.paper import values as paper_values
-from ald.paper.tables import load_metrics, table1, table1_display, write_table
+from ald.metrics import rmse_on_model_scale
+from ald.paper.tables import METRICS, load_metrics, table1, table1_display, write_table
+
+METRIC_KEYS = {name: key for key, name in METRICS}
 from conftest import REPO
 
 
@@ -52,14 +55,26 @@ def test_table1_has_a_column_per_paper_model_and_marks_the_best(tmp_path):
         paths.append(path)
     shown = table1_display(table1(load_metrics(paths)))
     assert list(shown.columns[5:]) == list(paper_values.TABLE1_MODELS)
-    assert list(shown["metric"]) == ["PSNR", "SSIM", "RMSE"]  # the paper's row order
+    assert list(shown["metric"]) == ["PSNR", "SSIM", "RMSE [-1,1]", "RMSE [0,1]"]  # the paper's row order
     psnr = shown[shown.metric == "PSNR"].iloc[0]
     assert psnr["GALR"] == "32.50 ± 0.71 ★ (paper 18.63; +13.87)"
     assert psnr["Ours"] == "30.50 ± 0.71 (paper 30.61 ★; -0.11)"
     assert psnr["EquivNR"] == psnr["MAGANet"] == "—"  # not trained: a dash, never a blank
-    rmse = shown[shown.metric == "RMSE"].iloc[0]
-    assert rmse["Ours"] == "0.100 ± 0.000 ★ (paper 0.060 ★; +0.040)"  # lower is better for RMSE
-    assert rmse["GALR"] == "0.200 ± 0.000 (paper 0.280; -0.080)"
+    rmse = shown[shown.metric == "RMSE [-1,1]"].iloc[0]  # the paper's RMSE is compared on the [-1, 1] scale
+    assert rmse["Ours"] == "0.200 ± 0.000 ★ (paper 0.060 ★; +0.140)"  # lower is better for RMSE
+    assert rmse["GALR"] == "0.400 ± 0.000 (paper 0.280; +0.120)"
+    unit = shown[shown.metric == "RMSE [0,1]"].iloc[0]
+    assert unit["Ours"] == "0.100 ± 0.000 ★ (paper —)" and unit["GALR"] == "0.200 ± 0.000 (paper —)"
+
+
+def test_rmse_on_both_scales_from_one_prediction():
+    """Mapping [0, 1] to [-1, 1] doubles every error, clipping included: RMSE doubles exactly."""
+    from ald.metrics import per_item_metrics, to_unit_range
+    rng = np.random.default_rng(0)
+    pred, target = rng.uniform(-1.3, 1.3, (5, 1, 16, 16)), rng.uniform(-1, 1, (5, 1, 16, 16))
+    unit = per_item_metrics(to_unit_range(pred), to_unit_range(target))["rmse"]
+    model_scale = np.sqrt(((np.clip(pred, -1, 1) - target) ** 2).mean(axis=(1, 2, 3)))
+    assert np.allclose(rmse_on_model_scale(unit), model_scale)
 
 
 TRACKED_TABLES = sorted(REPO.glob("results/**/tables/table[123].csv"))
@@ -77,6 +92,6 @@ def test_every_tracked_cell_resolves_to_the_files_that_made_it(path):
             scores = [r["parts"][row["part"]] for r in results]
             values = [s[row["metric"]] for s in scores if s is not None]
         else:
-            values = [r[row["metric"].lower()] for r in results]
+            values = [load_metrics([f]).iloc[0][METRIC_KEYS[row["metric"]]] for f in files]
         if values:
             assert np.mean(values) == pytest.approx(row["mean"], rel=1e-5)

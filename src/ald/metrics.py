@@ -36,6 +36,12 @@ def per_item_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarr
     return {"psnr": psnr, "ssim": ssim, "rmse": np.sqrt(mse)}
 
 
+def rmse_on_model_scale(rmse_unit: float) -> float:
+    """RMSE on the models' [-1, 1] pixel scale from RMSE on [0, 1]: exactly twice it, since [-1, 1] is
+    2u - 1 of [0, 1] (clipping included). The paper's RMSE fits this scale (README, "Metrics")."""
+    return 2.0 * rmse_unit
+
+
 def mean_squared_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per-item MSE over every axis but the first."""
     return ((np.asarray(pred, np.float64) - np.asarray(target, np.float64)) ** 2).mean(axis=tuple(range(1, np.ndim(pred))))

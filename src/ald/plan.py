@@ -549,6 +549,10 @@ class Plan:
         ]
         notes += [f"Dataset {d} (paper row {c['datasets'][d]['paper_row']}) is not in this table: {reason}"
                   for d, reason in self.left_out.items()]
+        if table in ("table1", "table2"):
+            notes.append("PSNR and SSIM are on [0, 1] pixels; RMSE is given on both scales: [-1, 1] (the models' own, "
+                         "exactly twice [0, 1]) beside the paper's RMSE, which fits that scale and not the [0, 1] one of "
+                         "its PSNR (claim i), and [0, 1], which the paper did not print.")
         if table == "table1":
             notes += [f"{d}: only {', '.join(self.models_of(d))} (datasets.{d}.models); the other columns show —."
                       for d in self.datasets if self.models_of(d) != self.models]

@@ -19,7 +19,7 @@ from typing import Callable
 import pandas as pd
 
 from . import values as paper_values
-from .tables import LOWER_IS_BETTER, write_table
+from .tables import LOWER_IS_BETTER, paper_metric, write_table
 
 HOLDS, FAILS, MIXED, UNTESTABLE = "holds", "does not hold", "mixed", "cannot test here"
 
@@ -83,6 +83,8 @@ def ours_vs(table1: pd.DataFrame | None, rivals: set[str] | None) -> tuple[list[
     if table1 is None:
         return outcomes, losses
     for (dataset, group, metric), block in table1.groupby(["dataset", "group", "metric"], sort=False):
+        if paper_metric(metric) is None:  # RMSE [0,1]: the [-1, 1] row, halved; counted once
+            continue
         cells = {r["paper_column"]: r for _, r in block.iterrows()}
         if "Ours" not in cells:
             continue
@@ -255,7 +257,7 @@ def rmse_rule(evidence: Evidence) -> Verdict:
     if evidence.table1 is None:
         return Verdict(UNTESTABLE + ": no Table 1", "—", paper_text)
     wide = evidence.table1.pivot_table(index=["dataset", "group", "paper_column"], columns="metric", values="mean")
-    ours = [rmse_over_implied(p, r) for p, r in zip(wide["PSNR"], wide["RMSE"])]
+    ours = [rmse_over_implied(p, r) for p, r in zip(wide["PSNR"], wide["RMSE [0,1]"])]
     high = max(ours)
     outcomes = [fits(p, e, high) for p, e in paper.values()]
     halved = [fits(p, e, high, scale=2.0) for p, e in paper.values()]

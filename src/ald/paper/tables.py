@@ -11,9 +11,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..metrics import rmse_on_model_scale
 from . import values as paper_values
 
-METRICS = (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse", "RMSE"))
+# Our metric names; RMSE on both pixel scales. The paper's RMSE fits the models' [-1, 1] scale, not the
+# [0, 1] scale of its PSNR (claim i), so its value sits beside ours on [-1, 1]: like with like.
+METRICS = (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse_pm1", "RMSE [-1,1]"), ("rmse", "RMSE [0,1]"))
+PAPER_METRIC = {"PSNR": "PSNR", "SSIM": "SSIM", "RMSE [-1,1]": "RMSE"}  # ours -> the paper's column compared
+
+
+def paper_metric(metric: str) -> str | None:
+    """The paper's metric that ours is compared with (None for RMSE [0,1], which the paper did not print)."""
+    return PAPER_METRIC.get(metric)
 
 
 def load_metrics(paths: list[Path]) -> pd.DataFrame:
@@ -21,7 +30,9 @@ def load_metrics(paths: list[Path]) -> pd.DataFrame:
     rows = []
     for path in paths:
         result = json.loads(Path(path).read_text())
-        rows.append({**result["identity"], **{m: result[m] for m, _ in METRICS},
+        scores = {"psnr": result["psnr"], "ssim": result["ssim"], "rmse": result["rmse"],
+                  "rmse_pm1": rmse_on_model_scale(result["rmse"])}
+        rows.append({**result["identity"], **scores,
                      "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
     return pd.DataFrame(rows)
 
@@ -45,12 +56,16 @@ def joined_sources(files: pd.Series) -> str:
 def table1(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows per dataset x group x metric; ours beside the paper's Table 1 value and the difference."""
     stats = aggregate(frame, ["dataset", "paper_row", "group", "model", "paper_column"])
-    stats["paper"] = [paper_values.table1_value(r, m, c)
-                      for r, m, c in zip(stats["paper_row"], stats["metric"], stats["paper_column"])]
+    stats["paper"] = [table1_paper(r, m, c) for r, m, c in zip(stats["paper_row"], stats["metric"], stats["paper_column"])]
     return with_difference(stats, paper_values.TABLE1_SOURCE)
 
 
-LOWER_IS_BETTER = {"RMSE"}
+def table1_paper(row: str, metric: str, model: str) -> float | None:
+    name = paper_metric(metric)
+    return None if name is None else paper_values.table1_value(row, name, model)
+
+
+LOWER_IS_BETTER = {"RMSE [-1,1]", "RMSE [0,1]", "RMSE"}  # ours and the paper's names
 BEST = " ★"
 
 
@@ -83,7 +98,7 @@ def table1_display(stats: pd.DataFrame) -> pd.DataFrame:
         out["seeds"] = int(block["n_seeds"].max())
         by_model = {r["paper_column"]: r for _, r in block.iterrows()}
         best_ours = best_of({m: r["mean"] for m, r in by_model.items()}, key[3])
-        paper_row = {m: paper_values.table1_value(key[1], key[3], m) for m in paper_values.TABLE1_MODELS}
+        paper_row = {m: table1_paper(key[1], key[3], m) for m in paper_values.TABLE1_MODELS}
         best_paper = best_of({m: v for m, v in paper_row.items() if v is not None}, key[3])
         for model in paper_values.TABLE1_MODELS:
             row = by_model.get(model)
@@ -105,7 +120,7 @@ def with_difference(stats: pd.DataFrame, source: str) -> pd.DataFrame:
 def table2(frame: pd.DataFrame) -> pd.DataFrame:
     """Loss ablation: rows per dataset x group x variant, PSNR/SSIM/RMSE beside paper Table 2."""
     stats = aggregate(frame, ["dataset", "paper_row", "group", "variant"])
-    stats["paper"] = [paper_values.table2_value(r, v, m)
+    stats["paper"] = [None if paper_metric(m) is None else paper_values.table2_value(r, v, paper_metric(m))
                       for r, v, m in zip(stats["paper_row"], stats["variant"], stats["metric"])]
     return with_difference(stats, paper_values.TABLE2_SOURCE)
 
@@ -145,7 +160,7 @@ def table3_display(stats: pd.DataFrame) -> pd.DataFrame:
     return display_frame(stats, ["dataset", "paper_row", "group", "part"], "metric")
 
 
-DIGITS = {"PSNR": 2, "SSIM": 3, "RMSE": 3}  # probe scores (percent) get 2
+DIGITS = {"PSNR": 2, "SSIM": 3, "RMSE [-1,1]": 3, "RMSE [0,1]": 3}  # probe scores (percent) get 2
 
 
 def format_cell(mean: float, std: float, digits: int) -> str:
