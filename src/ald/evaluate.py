@@ -11,27 +11,15 @@ import torch
 
 from .metrics import mean_squared_error, per_item_metrics, psnr_of, to_unit_range
 from .pairs import FILL, Occluder, seeded_generator
-from .training import TrainedRun, load_run, pick_device
+from .training import TrainedRun, load_run, pick_device, predict_pairs
 
 CHECKS_PURPOSE = 4  # generator stream of the group elements drawn for the checks (pairs use 1-3)
-
-
-@torch.no_grad()
-def predict_test_pairs(model, pairs, batch_size: int = 500, device="cpu") -> tuple[np.ndarray, np.ndarray]:
-    """Predictions and targets, (N, C, *spatial) in the model's [-1, 1]."""
-    preds, targets = [], []
-    for start in range(0, len(pairs), batch_size):
-        idx = torch.arange(start, min(start + batch_size, len(pairs)))
-        x, tx, g, _ = pairs.batch(idx, device)
-        preds.append(model.predict(x, g).cpu().numpy())
-        targets.append(tx.cpu().numpy())
-    return np.concatenate(preds), np.concatenate(targets)
 
 
 def evaluate_run(run: TrainedRun, test_seed: int, device) -> dict:
     """Mean and per-item spread of PSNR, SSIM and RMSE over the run's test pairs."""
     pairs = run.pairs("test", test_seed)
-    pred, target = predict_test_pairs(run.model, pairs, device=device)
+    pred, target = predict_pairs(run.model, pairs, device=device)
     items = per_item_metrics(to_unit_range(pred), to_unit_range(target))
     diagnostics = run.model.diagnostics()
     return {
