@@ -28,7 +28,7 @@ from .sources import SOURCES, TermsNotAccepted, check_terms
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 TABLES = ("table1", "table2", "table3", "parameters")
-FIGURES = ("figure2", "figure3", "figure5", "swap")
+FIGURES = ("figure2", "figure3", "figure5", "swap", "angles")
 
 
 class ConfigError(ValueError):
@@ -134,7 +134,8 @@ def reference_problems(config: dict) -> list[str]:
         if entry["source"] not in config["sources"]:
             missing(f"datasets.{name}.source", entry["source"], "sources")
     datasets = {"only_datasets": config["only_datasets"] or [], "tau_sweep.datasets": config["tau_sweep"]["datasets"],
-                "figures.latent_datasets": config["figures"]["latent_datasets"]}
+                "figures.latent_datasets": config["figures"]["latent_datasets"],
+                "figures.angle_datasets": config["figures"]["angle_datasets"]}
     for key, names in datasets.items():
         for d in names:
             if d not in config["datasets"]:
@@ -398,6 +399,9 @@ class Plan:
     def checks_file(self, run: Run) -> str:
         return f"{self.results}/checks/{run.key}.json"
 
+    def angles_file(self, run: Run) -> str:
+        return f"{self.results}/angles/{run.key}.json"
+
     def source_npz(self, dataset: str) -> str:
         return f"{self.data}/prepared/{self.config['datasets'][dataset]['source']}.npz"
 
@@ -508,7 +512,12 @@ class Plan:
                 curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
                 curves.setdefault(curve, {})[str(tau)] = self.probe_file(run)
             return curves
-        model = self.config["ablations"]["model"]  # figure5, swap: {dataset: run folder}
+        model = self.config["ablations"]["model"]
+        if figure == "angles":  # {dataset: {group: {seed: angles file}}} of every main run of the method
+            shown = [d for d in self.config["figures"]["angle_datasets"] if d in self.datasets]
+            return {d: {g: {str(s): self.angles_file(Run(d, g, model, s)) for s in self.config["seeds"]}
+                        for g in self.groups(d)} for d in shown}
+        # figure5, swap: {dataset: run folder}
         return {d: self.first_seed_run_dir(d, model) for d in self.config["figures"]["latent_datasets"]}
 
     def figure_input_files(self, figure: str) -> list[str]:

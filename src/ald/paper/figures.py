@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -173,6 +174,45 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
     save(fig, paths)
 
 
+ANGLE_CURVES = {"prediction": ("-", "prediction D(g.E(x)) vs T_g(x)"),
+                "ceiling": ("--", "oracle ceiling D(E(T_g x)) vs T_g(x)"),
+                "round_trip": (":", "latent round trip D(g^-1.g.E(x)) vs D(E(x))")}
+
+
+def seed_mean(files: dict[str, str], binning: str, curve: str) -> tuple[np.ndarray, np.ndarray]:
+    """Bin centres and the mean over seeds of one curve (NaN where a bin holds no item)."""
+    results = [json.loads(Path(f).read_text())[binning] for f in files.values()]
+    edges = np.asarray(results[0]["edges"])
+    values = np.array([[np.nan if v is None else v for v in r[curve]] for r in results], dtype=float)
+    with warnings.catch_warnings():  # a bin no seed has items in stays NaN: an exact group's in-between angles
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return (edges[:-1] + edges[1:]) / 2, np.nanmean(values, axis=0)
+
+
+def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]) -> None:
+    """PSNR by rotation angle and by distance to the nearest quarter turn, per dataset and group (mean over
+    seeds): the prediction against the oracle ceiling and the latent round trip (ald.evaluate.angle_run)."""
+    fig, axes = plt.subplots(2, len(inputs), figsize=(4.2 * len(inputs), 6), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for c, (dataset, groups) in enumerate(inputs.items()):
+        for row, (binning, label) in enumerate([("by_angle", "rotation angle (degrees)"),
+                                                ("by_quarter_turn_offset", "distance to the nearest quarter turn (degrees)")]):
+            ax = axes[row, c]
+            for k, (group, files) in enumerate(groups.items()):
+                for curve, (style, text) in ANGLE_CURVES.items():
+                    centres, mean = seed_mean(files, binning, curve)
+                    ax.plot(centres, mean, style, marker="o", ms=3, color=colours[k % len(colours)],
+                            label=f"{group}: {text} ({len(files)} seed(s))")
+            ax.set_xlabel(label, fontsize=8)
+            ax.set_ylabel("PSNR (dB)", fontsize=8)
+            ax.tick_params(labelsize=7)
+        axes[0, c].set_title(dataset, fontsize=9)
+    axes[0, -1].legend(fontsize=6, loc="lower left")
+    fig.suptitle("Errors by rotation angle (exact groups only have their own angles)", fontsize=9)
+    fig.tight_layout()
+    save(fig, paths)
+
+
 def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
     """Draw ``figure`` from its inputs (``ald.plan.Plan.figure_inputs``) on the runs' test pairs."""
     def model_and_pairs(run_dir):
@@ -187,6 +227,8 @@ def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
         loss_ablation_figure(panels, paths)
     elif figure == "figure3":  # {curve: {tau: probe file}}
         tau_sweep_figure(inputs, paths)
+    elif figure == "angles":  # {dataset: {group: {seed: angles file}}}
+        angle_figure(inputs, paths)
     else:  # figure5 / swap: {dataset: run folder}
         drawing = latent_magnitude_figure if figure == "figure5" else latent_swap_figure
         drawing({dataset: model_and_pairs(run_dir) for dataset, run_dir in inputs.items()}, paths)
