@@ -53,7 +53,7 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     assert counts["analyse"] == str(n_metrics + n_probes + n_checks)
     assert len(list((tmp_path / "results").glob("**/*.json"))) == 0  # a dry run writes nothing
     assert counts["make_claims"] == "1"
-    assert counts["make_table"] == "4" and counts["make_figure"] == "4"
+    assert counts["make_table"] == "4" and counts["make_figure"] == "5"
 
 
 def test_variants_resolve_their_parameters(tmp_path):
@@ -149,7 +149,7 @@ def test_demo_end_to_end(tmp_path):
     for name in ("table1", "table2", "table3"):
         for ext in ("csv", "md", "tex"):
             assert (results / f"tables/{name}.{ext}").stat().st_size > 0
-    for name in ("figure2", "figure3", "figure5", "swap"):
+    for name in ("figure2", "figure3", "figure5", "swap", "curves"):
         for ext in ("png", "pdf"):
             assert (results / f"figures/{name}.{ext}").stat().st_size > 10_000
     report = snakemake("--profile", "profiles/demo", "--configfile", str(config), "--report", str(tmp_path / "report.html"))

@@ -44,7 +44,7 @@ wildcard_constraints:
     source=one_of(SETTINGS["sources"]),
     analysis="metrics|probes|checks",
     table="table[123]|parameters",
-    figure="figure2|figure3|figure5|swap",
+    figure="figure2|figure3|figure5|swap|curves",
 
 
 def run_of(w):
