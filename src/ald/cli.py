@@ -138,8 +138,8 @@ def parser() -> argparse.ArgumentParser:
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the table"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **req}))
     command("figure", cmd_figure, "draw a figure (png and pdf)",
-            (["figure"], {"choices": ["figure2", "figure3", "figure5", "swap", "angles"]}),
-            (["--inputs"], {"help": "JSON: the run folders or probe files it shows", **req}),
+            (["figure"], {"choices": ["figure2", "figure3", "figure5", "swap", "angles", "curves"]}),
+            (["--inputs"], {"help": "JSON: the run folders, probe, angles or history files it shows", **req}),
             (["--test-seed"], {"type": int, **req}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
     command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",

@@ -44,7 +44,7 @@ wildcard_constraints:
     source=one_of(SETTINGS["sources"]),
     analysis="metrics|probes|checks|angles",
     table="table[123]|parameters",
-    figure="figure2|figure3|figure5|swap|angles",
+    figure="figure2|figure3|figure5|swap|angles|curves",
 
 
 def run_of(w):
