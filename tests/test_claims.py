@@ -1,6 +1,7 @@
 """Each claim's verdict rule on small made-up tables (one that holds, one that does not), and the checks
 (group laws, latent swap) that claims f and g read."""
 
+import json
 import math
 
 import pandas as pd
@@ -144,20 +145,64 @@ class ExactRotation(torch.nn.Module):
         self.group = group
 
     def predict(self, x, g):
-        return self.group.act(g, x, fill=-1.0)
+        return self.decode(self.act(g, self.encode(x)))
+
+    def encode(self, x):
+        return x
+
+    def decode(self, z):
+        return z
+
+    def act(self, g, z):
+        return self.group.act(g, z, fill=-1.0)
+
+    def split(self, z):
+        return z, torch.zeros_like(z)
 
     def diagnostics(self):
         return {"n_variant": 1, "n_channels": 1}
 
 
-def test_checks_measure_the_laws_of_an_exact_action(glyph_npz):
-    from ald.groups import C4
+def exact_run(group, npz):
     from ald.pairs import NoRecipe
     from ald.training import TrainedRun
 
-    run = TrainedRun(ExactRotation(C4()), None, C4(), NoRecipe(), 1, {})
-    run.pairs = lambda split, seed: pair_set(glyph_npz, split, C4(), NoRecipe(), seed)
-    result = check_run(run, test_seed=0, device="cpu", n_items=40, batch_size=16)
+    run = TrainedRun(ExactRotation(group), None, group, NoRecipe(), 1, {})
+    run.pairs = lambda split, seed: pair_set(npz, split, group, NoRecipe(), seed)
+    return run
+
+
+def test_angle_errors_separate_the_action_from_resampling(glyph_npz, tmp_path):
+    """With the image itself as the latent, the prediction and the oracle are exact; only the round trip
+    through a continuous rotation loses detail, and most away from the quarter turns."""
+    from ald.evaluate import angle_run
+    from ald.groups import C4, SO2
+    from ald.paper.figures import angle_figure
+
+    exact = angle_run(exact_run(C4(), glyph_npz), test_seed=0, device="cpu", n_items=64, batch_size=16)
+    assert exact["n_items"] == 64 and sum(exact["by_angle"]["count"]) == 64
+    assert all(exact["mean"][n] == pytest.approx(100.0) for n in ("prediction", "ceiling", "round_trip"))
+    assert exact["mean"]["latent_error"] == pytest.approx(0.0)
+    filled = [i for i, n in enumerate(exact["by_angle"]["count"]) if n]
+    assert filled == [0, 6, 11]  # C4 turns by 0, 90 and 180 degrees only
+    turning = angle_run(exact_run(SO2(), glyph_npz), test_seed=0, device="cpu", n_items=64, batch_size=16)
+    assert turning["mean"]["prediction"] == pytest.approx(100.0) and turning["mean"]["round_trip"] < 40
+    offsets = turning["by_quarter_turn_offset"]
+    assert offsets["edges"][-1] == 45.0 and sum(offsets["count"]) == 64
+    near, far = offsets["round_trip"][0], offsets["round_trip"][-1]
+    assert near is not None and far is not None and near > far  # bilinear resampling loses most at 45 degrees
+    files = {}
+    for group, result in [("C4", exact), ("SO2", turning)]:
+        (tmp_path / f"{group}.json").write_text(json.dumps(result))
+        files[group] = {"0": str(tmp_path / f"{group}.json")}
+    angle_figure({"glyphs": files}, [tmp_path / "angles.png", tmp_path / "angles.pdf"])
+    assert (tmp_path / "angles.png").stat().st_size > 0 and (tmp_path / "angles.pdf").stat().st_size > 0
+
+
+def test_checks_measure_the_laws_of_an_exact_action(glyph_npz):
+    from ald.groups import C4
+
+    result = check_run(exact_run(C4(), glyph_npz), test_seed=0, device="cpu", n_items=40, batch_size=16)
     assert result["n_items"] == 40 and result["swap_fraction"] is None  # no occluder: no swap check
     laws = result["laws_psnr"]
     assert all(laws[n] == pytest.approx(100.0) for n in ("prediction", "identity", "inverse", "composition"))  # capped

@@ -95,3 +95,22 @@ def test_seeded_sampling_is_reproducible(name):
 def test_unknown_group_names_the_choices():
     with pytest.raises(ValueError, match="known groups"):
         get_group("SO3x")
+
+
+@pytest.mark.parametrize("name", ["C4", "SO2", "O", "SO3"])
+def test_angle_is_a_class_function_in_zero_to_pi(name):
+    """Every group says how far an element turns: 0 for the identity, the same for g and g^-1."""
+    group = get_group(name)
+    g = group.sample(64, torch.Generator().manual_seed(0))
+    angle = group.angle(g)
+    assert angle.shape == (64,) and float(angle.min()) >= 0 and float(angle.max()) <= math.pi + 1e-9
+    assert torch.allclose(group.angle(group.inverse(g)), angle, atol=1e-9)
+    assert torch.allclose(group.angle(group.identity(3)), torch.zeros(3, dtype=torch.float64), atol=1e-6)
+
+
+def test_angles_agree_across_groups():
+    assert torch.allclose(get_group("C4").angle(torch.arange(4)), get_group("SO2").angle(torch.arange(4) * math.pi / 2))
+    cube = get_group("O")
+    assert torch.allclose(cube.angle(torch.arange(24)), get_group("SO3").angle(cube.matrix(torch.arange(24))))
+    assert sorted(set(round(a, 6) for a in cube.angle(torch.arange(24)).tolist())) == [
+        0.0, round(math.pi / 2, 6), round(2 * math.pi / 3, 6), round(math.pi, 6)]  # faces, vertices, edges

@@ -117,7 +117,7 @@ def test_only_datasets_selects_runs_and_notes():
 def test_targets_are_the_tables_and_figures_and_their_inputs():
     plan = Plan(CONFIG)
     assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure5", "swap",
-                                   "claims"]
+                                   "angles", "curves", "claims"]
     assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
     assert len(plan.table_inputs("table1")) == 54 and plan.table_inputs("table3")[0].startswith("results/probes/")
     assert {p.split("/")[4] for p in plan.table_inputs("table3")} == {"ald"}  # probes.models: [ald]
@@ -129,6 +129,10 @@ def test_targets_are_the_tables_and_figures_and_their_inputs():
     assert curves["rotated_mnist"]["0.5"] == "results/probes/rotated_mnist/C4/ald/seed42.json"
     assert curves["adrenal"]["0.5"] == "results/probes/adrenal/O/ald/seed42.json"
     assert len(curves) == 3 and all(len(sweep) == 9 for sweep in curves.values())
+    angles = plan.figure_inputs("angles")  # the method under continuous groups, every seed, per figures.angle_datasets
+    assert list(angles) == ["rotated_mnist", "rotated_blocked_mnist", "adrenal"]
+    assert angles["rotated_mnist"]["SO2"]["43"] == "results/angles/rotated_mnist/SO2/ald/seed43.json"
+    assert list(angles["adrenal"]) == ["SO3"] and len(plan.figure_input_files("angles")) == 9  # O turns exactly
 
 
 def test_profiles_are_overlays_that_resolve():
@@ -178,6 +182,14 @@ def test_figures_show_each_dataset_under_the_first_group_of_its_dimension():
     inputs = Plan(CONFIG).figure_inputs("figure5")
     assert inputs == {"adrenal": "results/models/adrenal/O/ald/seed42",
                       "rotated_blocked_mnist": "results/models/rotated_blocked_mnist/C4/ald/seed42"}
+
+
+def test_the_curves_read_one_history_per_main_run_and_no_checkpoint():
+    plan = Plan(CONFIG)
+    inputs = plan.figure_inputs("curves")
+    assert inputs["rotated_mnist C4"]["galr"]["43"] == "results/models/rotated_mnist/C4/galr/seed43/history.csv"
+    assert len(inputs) == 3 * 2 and all(len(seeds) == 3 for runs in inputs.values() for seeds in runs.values())
+    assert plan.figure_input_files("curves") == [f"{plan.run_dir(r)}/history.csv" for r in plan.main_runs()]
 
 
 def test_a_dataset_may_train_fewer_models_and_table1_says_so():

@@ -7,7 +7,7 @@ from ald.evaluate import evaluate
 from ald.training import TrainSpec, load_run, train
 
 HISTORY_FIELDS = ["epoch", "train_recon", "train_inv", "train_const", "train_total", "val_recon", "val_inv",
-                  "val_const", "val_total", "n_variant", "n_channels", "seconds", "pairs_per_second"]
+                  "val_const", "val_total", "val_psnr", "n_variant", "n_channels", "seconds", "pairs_per_second"]
 
 
 def spec_for(npz, epochs, group="C4", **model):
@@ -21,6 +21,7 @@ def test_training_writes_history_record_and_best_checkpoint(glyph_npz, tmp_path)
     rows = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
     assert [int(r["epoch"]) for r in rows] == [1, 2] and list(rows[0]) == HISTORY_FIELDS
     assert all(0 <= int(r["n_variant"]) <= 64 for r in rows)
+    assert all(5 < float(r["val_psnr"]) < 60 for r in rows)  # per-epoch PSNR: divergence shows in the history
     for key in ("parameters", "git_commit", "packages", "host", "wall_seconds", "threads", "n_parameters"):
         assert key in record
     assert record["parameters"]["seed"] == 5 and record["packages"]["torch"].startswith("2.13")
@@ -46,6 +47,11 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(glyph_npz, tmp_path)
     resumed = torch.load(tmp_path / "cut.pt", weights_only=True)["model"]
     assert all(torch.equal(full[k], resumed[k]) for k in full)
     assert open(tmp_path / "full" / "history.csv").read().count("\n") == open(tmp_path / "cut" / "history.csv").read().count("\n")
+    record = json.loads((tmp_path / "cut" / "run.json").read_text())
+    assert record["resumed_after_epoch"] == 1 and record["epochs_run_this_job"] == 2
+    jobs = [(j["first_epoch"], j["last_epoch"], j["target_epochs"]) for j in record["jobs"]]
+    assert jobs == [(1, 1, 1), (2, 3, 3)]  # a run continued by a longer preset says which job made which epochs
+    assert all(j["recorded"] and j["host"] and j["git_commit"] for j in record["jobs"])
 
 
 
@@ -75,3 +81,24 @@ def test_evaluate_scores_the_test_pairs(glyph_npz, tmp_path):
     run = load_run(tmp_path / "run")
     assert run.model.latent_rms_norm and run.group.name == "SO2" and run.recipe.size == 7
     assert result["diagnostics"] == run.model.diagnostics() and result["checkpoint_epoch"] == 1
+
+
+def test_code_state_ignores_results_and_hashes_code_changes(tmp_path):
+    """A run record is 'dirty' only when the code differs from the commit, and then names the diff."""
+    import subprocess
+
+    from ald.provenance import code_version, git_state
+    git = lambda *a: subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)
+    (tmp_path / "src").mkdir(), (tmp_path / "results").mkdir()
+    (tmp_path / "src" / "m.py").write_text("a = 1\n")
+    (tmp_path / "results" / "run.json").write_text("{}")
+    git("init", "-q"), git("add", "."), git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "c")
+    (tmp_path / "results" / "run.json").unlink()  # what Snakemake does to a retrained run's outputs
+    clean = git_state(tmp_path)
+    assert clean["code_changed_files"] == [] and clean["code_diff_sha256"] is None and "-dirty" not in code_version(clean)
+    (tmp_path / "src" / "m.py").write_text("a = 2\n")
+    (tmp_path / "src" / "new.py").write_text("b = 1\n")
+    dirty = git_state(tmp_path)
+    assert dirty["code_changed_files"] == ["src/m.py", "src/new.py"] and code_version(dirty).endswith("-dirty")
+    (tmp_path / "src" / "m.py").write_text("a = 3\n")
+    assert git_state(tmp_path)["code_diff_sha256"] != dirty["code_diff_sha256"]

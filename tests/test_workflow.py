@@ -50,10 +50,11 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     n_metrics = n_runs + n_ablation
     n_probes = n_probed + n_tau  # the sweep at the model's own tau reuses the main runs
     n_checks = 3  # the figures' run of each dataset: group laws and latent swap, for the claims
-    assert counts["analyse"] == str(n_metrics + n_probes + n_checks)
+    n_angles = 3 * 1 * 1 * 3  # figures.angle_datasets x their continuous group x the method x seeds
+    assert counts["analyse"] == str(n_metrics + n_probes + n_checks + n_angles)
     assert len(list((tmp_path / "results").glob("**/*.json"))) == 0  # a dry run writes nothing
     assert counts["make_claims"] == "1"
-    assert counts["make_table"] == "4" and counts["make_figure"] == "4"
+    assert counts["make_table"] == "4" and counts["make_figure"] == "6"
 
 
 def test_variants_resolve_their_parameters(tmp_path):
@@ -149,7 +150,7 @@ def test_demo_end_to_end(tmp_path):
     for name in ("table1", "table2", "table3"):
         for ext in ("csv", "md", "tex"):
             assert (results / f"tables/{name}.{ext}").stat().st_size > 0
-    for name in ("figure2", "figure3", "figure5", "swap"):
+    for name in ("figure2", "figure3", "figure5", "swap", "angles", "curves"):
         for ext in ("png", "pdf"):
             assert (results / f"figures/{name}.{ext}").stat().st_size > 10_000
     report = snakemake("--profile", "profiles/demo", "--configfile", str(config), "--report", str(tmp_path / "report.html"))

@@ -47,18 +47,20 @@ def cmd_train(args) -> None:
     train(TrainSpec(**json.loads(args.spec)), Path(args.out), Path(args.resume), log=lambda line: print(line, flush=True))
 
 
-def cmd_evaluate(args) -> None:
-    from .evaluate import evaluate
+ANALYSES = {  # command -> (analysis in ald.evaluate, the keys of its result printed to the log)
+    "evaluate": ("evaluate_run", ("psnr", "ssim", "rmse", "diagnostics")),
+    "check": ("check_run", ("laws_psnr", "swap_fraction")),
+    "angles": ("angle_run", ("mean",)),
+}
 
-    result = evaluate(Path(args.run_dir), out_json=Path(args.out), identity=json.loads(args.identity), **json.loads(args.settings))
-    print(json.dumps({k: result[k] for k in ("psnr", "ssim", "rmse", "diagnostics")}), flush=True)
 
+def cmd_analyse(args) -> None:
+    from . import evaluate
 
-def cmd_check(args) -> None:
-    from .evaluate import check
-
-    result = check(Path(args.run_dir), out_json=Path(args.out), identity=json.loads(args.identity), **json.loads(args.settings))
-    print(json.dumps({k: result[k] for k in ("laws_psnr", "swap_fraction")}), flush=True)
+    function, keys = ANALYSES[args.command]
+    result = evaluate.analyse_run(Path(args.run_dir), out_json=Path(args.out), identity=json.loads(args.identity),
+                                  analysis=getattr(evaluate, function), **json.loads(args.settings))
+    print(json.dumps({k: result[k] for k in keys}), flush=True)
 
 
 def cmd_probe(args) -> None:
@@ -121,12 +123,11 @@ def parser() -> argparse.ArgumentParser:
     command("train", cmd_train, "train one model",
             (["--spec"], {"help": "JSON TrainSpec", **req}), (["--out"], req),
             (["--resume"], {"help": "side checkpoint to resume from and update", **req}))
-    command("evaluate", cmd_evaluate, "score a trained run on its test pairs",
-            (["--run-dir"], req), identity, (["--out"], req),
-            (["--settings"], {"help": "JSON: test_seed", **req}))
-    command("check", cmd_check, "group laws of the learned action and what a latent swap carries (claims f, g)",
-            (["--run-dir"], req), identity, (["--out"], req),
-            (["--settings"], {"help": "JSON: test_seed", **req}))
+    for name, help_text in [("evaluate", "score a trained run on its test pairs"),
+                            ("check", "group laws of the learned action and what a latent swap carries (claims f, g)"),
+                            ("angles", "errors of a trained run by rotation angle, with an oracle ceiling (SO(2))")]:
+        command(name, cmd_analyse, help_text, (["--run-dir"], req), identity, (["--out"], req),
+                (["--settings"], {"help": "JSON: test_seed", **req}))
     command("probe", cmd_probe, "linear probes of z, z_i and z_v of a trained run",
             (["--run-dir"], req), identity, (["--out"], req),
             (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, C, max_iter", **req}))
@@ -137,8 +138,8 @@ def parser() -> argparse.ArgumentParser:
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the table"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **req}))
     command("figure", cmd_figure, "draw a figure (png and pdf)",
-            (["figure"], {"choices": ["figure2", "figure3", "figure5", "swap"]}),
-            (["--inputs"], {"help": "JSON: the run folders or probe files it shows", **req}),
+            (["figure"], {"choices": ["figure2", "figure3", "figure5", "swap", "angles", "curves"]}),
+            (["--inputs"], {"help": "JSON: the run folders, probe, angles or history files it shows", **req}),
             (["--test-seed"], {"type": int, **req}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
     command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",

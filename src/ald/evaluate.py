@@ -11,27 +11,15 @@ import torch
 
 from .metrics import mean_squared_error, per_item_metrics, psnr_of, to_unit_range
 from .pairs import FILL, Occluder, seeded_generator
-from .training import TrainedRun, load_run, pick_device
+from .training import TrainedRun, load_run, pick_device, predict_pairs
 
 CHECKS_PURPOSE = 4  # generator stream of the group elements drawn for the checks (pairs use 1-3)
-
-
-@torch.no_grad()
-def predict_test_pairs(model, pairs, batch_size: int = 500, device="cpu") -> tuple[np.ndarray, np.ndarray]:
-    """Predictions and targets, (N, C, *spatial) in the model's [-1, 1]."""
-    preds, targets = [], []
-    for start in range(0, len(pairs), batch_size):
-        idx = torch.arange(start, min(start + batch_size, len(pairs)))
-        x, tx, g, _ = pairs.batch(idx, device)
-        preds.append(model.predict(x, g).cpu().numpy())
-        targets.append(tx.cpu().numpy())
-    return np.concatenate(preds), np.concatenate(targets)
 
 
 def evaluate_run(run: TrainedRun, test_seed: int, device) -> dict:
     """Mean and per-item spread of PSNR, SSIM and RMSE over the run's test pairs."""
     pairs = run.pairs("test", test_seed)
-    pred, target = predict_test_pairs(run.model, pairs, device=device)
+    pred, target = predict_pairs(run.model, pairs, device=device)
     items = per_item_metrics(to_unit_range(pred), to_unit_range(target))
     diagnostics = run.model.diagnostics()
     return {
@@ -106,6 +94,64 @@ def check_run(run: TrainedRun, test_seed: int, device, n_items: int = 1000, batc
         "n_items": min(n_items, len(pairs)),
         "laws_psnr": {name: float(np.mean(np.concatenate(v))) for name, v in laws.items()},
         "swap_fraction": {name: float(np.mean(np.concatenate(v))) for name, v in swaps.items()} or None,
+        "n_variant_channels": run.model.diagnostics()["n_variant"],
+    }
+
+
+@torch.no_grad()
+def angle_errors(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor) -> dict[str, np.ndarray]:
+    """Per item, to read against the rotation angle of g (README, "SO(2)"):
+    ``prediction`` D(g.E(x)) against T_g(x), the model's answer;
+    ``ceiling`` D(E(T_g x)) against T_g(x), an oracle handed the exact latent of the target: what the
+    decoder allows, whatever the action;
+    ``round_trip`` D(g^-1.(g.E(x))) against D(E(x)): what resampling the latent grid there and back loses;
+    ``latent_error`` |g.z_v(x) - z_v(T_g x)|^2 / |z_v(T_g x)|^2: how far the encoder is from equivariant."""
+    model = run.model
+    z, z_target = model.encode(x), model.encode(tx)
+    moved = model.act(g, z)
+    back = model.act(run.group.inverse(g), moved)
+    (v_moved, _), (v_target, _) = model.split(moved), model.split(z_target)
+    energy = (v_target**2).flatten(1).sum(1).clamp_min(1e-12)
+    return {
+        "angle": np.degrees(run.group.angle(g.cpu()).numpy()),
+        "prediction": psnr_between(model.decode(moved), tx),
+        "ceiling": psnr_between(model.decode(z_target), tx),
+        "round_trip": psnr_between(model.decode(back), model.decode(z)),
+        "latent_error": (((v_moved - v_target) ** 2).flatten(1).sum(1) / energy).cpu().numpy(),
+    }
+
+
+ANGLE_BIN_DEGREES = 15.0  # bins of the rotation angle over [0, 180]
+OFFSET_BIN_DEGREES = 5.0  # bins of the distance to the nearest quarter turn over [0, 45]
+
+
+def binned(key: np.ndarray, values: dict[str, np.ndarray], width: float, top: float) -> dict:
+    """Mean of each value per bin of ``key`` (bins of ``width`` from 0 to ``top``); None for an empty bin."""
+    edges = np.arange(0.0, top + width / 2, width)
+    which = np.clip(np.digitize(key, edges[1:-1]), 0, len(edges) - 2)
+    out = {"edges": edges.tolist(), "count": np.bincount(which, minlength=len(edges) - 1).tolist()}
+    for name, v in values.items():
+        out[name] = [float(v[which == b].mean()) if (which == b).any() else None for b in range(len(edges) - 1)]
+    return out
+
+
+def angle_run(run: TrainedRun, test_seed: int, device, n_items: int = 2000, batch_size: int = 250) -> dict:
+    """Prediction, oracle ceiling, latent round trip and latent equivariance error by rotation angle, and
+    by distance to the nearest quarter turn (where resampling a grid is exact)."""
+    pairs = run.pairs("test", test_seed)
+    items: dict[str, list] = {}
+    for start in range(0, min(n_items, len(pairs)), batch_size):
+        x, tx, g, _ = pairs.batch(torch.arange(start, min(start + batch_size, n_items, len(pairs))), device)
+        for name, values in angle_errors(run, x, tx, g).items():
+            items.setdefault(name, []).append(values)
+    per_item = {name: np.concatenate(v) for name, v in items.items()}
+    angle = per_item.pop("angle")
+    offset = np.minimum(angle % 90.0, 90.0 - angle % 90.0)
+    return {
+        "n_items": len(angle),
+        "mean": {name: float(v.mean()) for name, v in per_item.items()},
+        "by_angle": binned(angle, per_item, ANGLE_BIN_DEGREES, 180.0),
+        "by_quarter_turn_offset": binned(offset, per_item, OFFSET_BIN_DEGREES, 45.0),
         "n_variant_channels": run.model.diagnostics()["n_variant"],
     }
 

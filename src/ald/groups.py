@@ -62,6 +62,10 @@ class Group:
         """Apply element g[i] to x[i]; ``fill`` is the value for cells rotated in from outside."""
         raise NotImplementedError
 
+    def angle(self, g: torch.Tensor) -> torch.Tensor:
+        """The rotation angle of each element in radians, in [0, pi] (float64): how far it turns."""
+        raise NotImplementedError
+
     def check_spatial(self, x: torch.Tensor) -> int:
         """The number of spatial dims of ``x`` (B, C, *spatial), refused if the group cannot act on it."""
         dims = x.dim() - 2
@@ -97,6 +101,9 @@ class C4(Group):
     def inverse(self, a):
         return (-a) % 4
 
+    def angle(self, g):
+        return torch.tensor([0.0, math.pi / 2, math.pi, math.pi / 2], dtype=torch.float64)[g.cpu()]
+
     def act(self, g, x, fill=0.0):
         self.check_spatial(x)
         plane = (x.dim() - 2, x.dim() - 1)
@@ -129,6 +136,10 @@ class SO2(Group):
 
     def inverse(self, a):
         return torch.remainder(-a, 2 * math.pi)
+
+    def angle(self, g):
+        theta = torch.remainder(g.to(torch.float64).cpu(), 2 * math.pi)
+        return torch.minimum(theta, 2 * math.pi - theta)
 
     def act(self, g, x, fill=0.0):
         self.check_spatial(x)
@@ -206,6 +217,9 @@ class O(Group):
     def inverse(self, a):
         return CUBE_INVERSE[a.cpu()].to(a.device)
 
+    def angle(self, g):
+        return matrix_angle(self.matrix(g))
+
     @staticmethod
     def matrix(k: torch.Tensor) -> torch.Tensor:
         """The rotation matrices (n, 3, 3) float64 of elements k: the same rotations as SO3 elements."""
@@ -257,6 +271,9 @@ class SO3(Group):
     def inverse(self, a):
         return a.transpose(-2, -1)
 
+    def angle(self, g):
+        return matrix_angle(g.to(torch.float64).cpu())
+
     def act(self, g, x, fill=0.0):
         self.check_spatial(x)
         theta = sampling_matrix(g.to(device=x.device, dtype=torch.float64), x.shape[2:]).to(x.dtype)
@@ -266,6 +283,12 @@ class SO3(Group):
             shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False
         )
         return rotated + fill
+
+
+def matrix_angle(rotation: torch.Tensor) -> torch.Tensor:
+    """The angle of 3x3 rotation matrices, from their trace: 1 + 2 cos(angle)."""
+    trace = rotation.diagonal(dim1=-2, dim2=-1).sum(-1)
+    return torch.arccos(((trace - 1) / 2).clamp(-1.0, 1.0))
 
 
 def sampling_matrix(rotation: torch.Tensor, spatial: tuple[int, ...]) -> torch.Tensor:

@@ -28,7 +28,7 @@ from .sources import SOURCES, TermsNotAccepted, check_terms
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 TABLES = ("table1", "table2", "table3", "parameters")
-FIGURES = ("figure2", "figure3", "figure5", "swap")
+FIGURES = ("figure2", "figure3", "figure5", "swap", "angles", "curves")
 
 
 class ConfigError(ValueError):
@@ -134,7 +134,8 @@ def reference_problems(config: dict) -> list[str]:
         if entry["source"] not in config["sources"]:
             missing(f"datasets.{name}.source", entry["source"], "sources")
     datasets = {"only_datasets": config["only_datasets"] or [], "tau_sweep.datasets": config["tau_sweep"]["datasets"],
-                "figures.latent_datasets": config["figures"]["latent_datasets"]}
+                "figures.latent_datasets": config["figures"]["latent_datasets"],
+                "figures.angle_datasets": config["figures"]["angle_datasets"]}
     for key, names in datasets.items():
         for d in names:
             if d not in config["datasets"]:
@@ -277,10 +278,10 @@ class Run:
 
 
 def input_files(inputs) -> list[str]:
-    """The files behind a figure's inputs: probe files, and each run folder's checkpoint and record."""
+    """The files behind a figure's inputs: probe files and histories, and each run folder's checkpoint and record."""
     if isinstance(inputs, dict):
         return [f for item in inputs.values() for f in input_files(item)]
-    return [inputs] if inputs.endswith(".json") else [f"{inputs}/best.pt", f"{inputs}/run.json"]
+    return [inputs] if inputs.endswith((".json", ".csv")) else [f"{inputs}/best.pt", f"{inputs}/run.json"]
 
 
 def source_settings(params: dict) -> str:
@@ -389,6 +390,9 @@ class Plan:
     def run_files(self, run: Run) -> list[str]:
         return [f"{self.run_dir(run)}/best.pt", f"{self.run_dir(run)}/run.json"]
 
+    def history_file(self, run: Run) -> str:
+        return f"{self.run_dir(run)}/history.csv"
+
     def metrics_file(self, run: Run) -> str:
         return f"{self.results}/metrics/{run.key}.json"
 
@@ -397,6 +401,9 @@ class Plan:
 
     def checks_file(self, run: Run) -> str:
         return f"{self.results}/checks/{run.key}.json"
+
+    def angles_file(self, run: Run) -> str:
+        return f"{self.results}/angles/{run.key}.json"
 
     def source_npz(self, dataset: str) -> str:
         return f"{self.data}/prepared/{self.config['datasets'][dataset]['source']}.npz"
@@ -497,7 +504,7 @@ class Plan:
         return self.run_dir(self.first_seed_run(dataset, model))
 
     def figure_inputs(self, figure: str):
-        """What a figure shows: run folders or probe files, nested as the figure's drawing function takes them."""
+        """What a figure shows: run folders, probe files or histories, nested as the figure's drawing function takes them."""
         if figure == "figure2":  # {dataset: {variant: run folder}} of the first seed's ablation models
             return {d: {self.variant_label(m): self.first_seed_run_dir(d, m) for m in self.ablation_models()}
                     for d in self.datasets}
@@ -508,7 +515,18 @@ class Plan:
                 curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
                 curves.setdefault(curve, {})[str(tau)] = self.probe_file(run)
             return curves
-        model = self.config["ablations"]["model"]  # figure5, swap: {dataset: run folder}
+        if figure == "curves":  # {"dataset group": {model: {seed: history.csv}}} of every main run
+            runs = {}
+            for run in self.main_runs():
+                seeds = runs.setdefault(f"{run.dataset} {run.group}", {}).setdefault(run.model, {})
+                seeds[str(run.seed)] = self.history_file(run)
+            return runs
+        model = self.config["ablations"]["model"]
+        if figure == "angles":  # {dataset: {group: {seed: angles file}}}: the method under continuous groups
+            shown = [d for d in self.config["figures"]["angle_datasets"] if d in self.datasets]
+            return {d: {g: {str(s): self.angles_file(Run(d, g, model, s)) for s in self.config["seeds"]}
+                        for g in self.groups(d) if not GROUPS[g].exact} for d in shown}
+        # figure5, swap: {dataset: run folder}
         return {d: self.first_seed_run_dir(d, model) for d in self.config["figures"]["latent_datasets"]}
 
     def figure_input_files(self, figure: str) -> list[str]:

@@ -11,6 +11,7 @@ import copy
 import csv
 import json
 import os
+import socket
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,7 +23,8 @@ import torch
 from .groups import Group, get_group
 from .models import GroupActionModel, build_model
 from .pairs import PairRecipe, PairSet, build_recipe, pair_set, seeded_generator
-from .provenance import git_commit, run_record
+from .metrics import mean_squared_error, psnr_of, to_unit_range
+from .provenance import code_version, git_state, run_record, timestamp
 from .sources import load_split
 
 
@@ -93,6 +95,28 @@ def run_epoch(model, pairs: PairSet, batch_size: int, device, optimizer=None, or
     return {name: value / len(order) for name, value in sums.items()}
 
 
+VAL_PSNR_ITEMS = 2000  # validation pairs whose mean PSNR the history records (a fifth of an epoch's val pass)
+
+
+@torch.no_grad()
+def predict_pairs(model, pairs: PairSet, n_items: int | None = None, batch_size: int = 500, device="cpu"):
+    """Predictions and targets of the first ``n_items`` pairs (all by default), (N, C, *spatial) in [-1, 1]."""
+    n = min(n_items or len(pairs), len(pairs))
+    preds, targets = [], []
+    for start in range(0, n, batch_size):
+        x, tx, g, _ = pairs.batch(torch.arange(start, min(start + batch_size, n)), device)
+        preds.append(model.predict(x, g).cpu().numpy())
+        targets.append(tx.cpu().numpy())
+    return np.concatenate(preds), np.concatenate(targets)
+
+
+def mean_psnr(model, pairs: PairSet, n_items: int, device) -> float:
+    """Mean per-item PSNR (dB, [0, 1] pixels, as the test metrics) of the first ``n_items`` pairs."""
+    model.eval()
+    pred, target = predict_pairs(model, pairs, n_items, device=device)
+    return float(psnr_of(np.maximum(mean_squared_error(to_unit_range(pred), to_unit_range(target)), 1e-10)).mean())
+
+
 @dataclass
 class Session:
     """What one training job works with: the model and optimiser, and its data."""
@@ -115,6 +139,7 @@ class Progress:
     best_val: float = float("inf")
     best: dict | None = None
     last_epoch: int = 0
+    jobs: list[dict] = field(default_factory=list)  # each job that trained epochs of this run: who, where, which
 
 
 def set_up(spec: TrainSpec) -> Session:
@@ -141,7 +166,8 @@ def resume(session: Session, resume_path: Path, out_dir: Path, log: Callable[[st
         return Progress()
     session.model.load_state_dict(state["model"])
     session.optimizer.load_state_dict(state["optimizer"])
-    progress = Progress(state["history"], state["best_val"], state["best"], state["epoch"])
+    jobs = state.get("jobs") or [{"first_epoch": 1, "last_epoch": state["epoch"], "recorded": False}]  # older checkpoints
+    progress = Progress(state["history"], state["best_val"], state["best"], state["epoch"], jobs)
     # Snakemake deletes the outputs of a failed or killed job: put them back as they were after epoch k.
     atomic_save(progress.best, out_dir / "best.pt")
     write_history(progress.history, out_dir / "history.csv")
@@ -163,6 +189,7 @@ def train_epoch(session: Session, epoch: int) -> dict:
         "epoch": epoch,
         **{f"train_{k}": v for k, v in train_terms.items()},
         **{f"val_{k}": v for k, v in val_terms.items()},
+        "val_psnr": mean_psnr(model, session.val_pairs, VAL_PSNR_ITEMS, session.device),
         **model.diagnostics(),
         "seconds": round(time.time() - tic, 3),
         "pairs_per_second": round(len(pairs) / train_seconds, 1),
@@ -172,7 +199,7 @@ def train_epoch(session: Session, epoch: int) -> dict:
 def checkpoint(session: Session, progress: Progress, row: dict, out_dir: Path, resume_path: Path) -> bool:
     """Record the epoch: best checkpoint if validation improved, side checkpoint, history. True if improved."""
     progress.history.append(row)
-    progress.last_epoch = row["epoch"]
+    progress.last_epoch = progress.jobs[-1]["last_epoch"] = row["epoch"]
     improved = row["val_total"] < progress.best_val
     if improved:
         progress.best_val = row["val_total"]
@@ -180,7 +207,7 @@ def checkpoint(session: Session, progress: Progress, row: dict, out_dir: Path, r
         atomic_save(progress.best, out_dir / "best.pt")
     atomic_save({"model": session.model.state_dict(), "optimizer": session.optimizer.state_dict(),
                  "epoch": row["epoch"], "history": progress.history, "best_val": progress.best_val,
-                 "best": progress.best, "spec": spec_key(session.spec)}, resume_path)
+                 "best": progress.best, "spec": spec_key(session.spec), "jobs": progress.jobs}, resume_path)
     write_history(progress.history, out_dir / "history.csv")
     return improved
 
@@ -188,13 +215,13 @@ def checkpoint(session: Session, progress: Progress, row: dict, out_dir: Path, r
 def epoch_line(row: dict, model: GroupActionModel, improved: bool) -> str:
     terms = " ".join(f"{name} {row[f'train_{name}']:.5f}" for name in model.loss_names)
     diagnostics = " ".join(f"{name}={row[name]}" for name in model.diagnostics())
-    return (f"epoch {row['epoch']:3d} train {row['train_total']:.5f} ({terms}) val {row['val_total']:.5f} "
+    return (f"epoch {row['epoch']:3d} train {row['train_total']:.5f} ({terms}) val {row['val_total']:.5f} ({row['val_psnr']:.2f} dB) "
             f"{diagnostics} {row['seconds']:.1f}s {row['pairs_per_second']:.0f} pairs/s{' *best' if improved else ''}")
 
 
 def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str], None] = print) -> dict:
     """Train, writing ``best.pt``, ``history.csv`` and ``run.json`` to ``out_dir``."""
-    started, commit = time.time(), git_commit(Path(__file__).parent)
+    started, code = time.time(), git_state(Path(__file__).parent)
     out_dir, resume_path = Path(out_dir), Path(resume_path)
     out_dir.mkdir(parents=True, exist_ok=True)
     session = set_up(spec)
@@ -204,18 +231,29 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
         f"thread(s): {len(session.train_arrays['x'])} train pairs, {len(session.val_pairs)} val pairs, "
         f"epochs {progress.last_epoch + 1}..{spec.epochs}")
     first_epoch = progress.last_epoch + 1
+    progress.jobs.append(job_entry(spec, started, code, session.device, first_epoch))
     for epoch in range(first_epoch, spec.epochs + 1):
         row = train_epoch(session, epoch)
         improved = checkpoint(session, progress, row, out_dir, resume_path)
         log(epoch_line(row, session.model, improved))
-    record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), commit=commit,
+    record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), code=code,
                         extra={"best_val_total": progress.best_val, "n_parameters": n_parameters,
                                "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,
+                               "jobs": progress.jobs,
                                # wall_seconds covers this job only; a resumed run's total is this sum
                                "epoch_seconds_total": round(sum(r["seconds"] for r in progress.history), 2)})
     (out_dir / "run.json").write_text(json.dumps(record, indent=2))
     return record
+
+
+def job_entry(spec: TrainSpec, started: float, code: dict, device, first_epoch: int) -> dict:
+    """What the run record says of one training job: its epochs, the epoch count it aimed at (a run continued
+    by a longer preset shows both), its code version, host and device."""
+    return {"first_epoch": first_epoch, "last_epoch": first_epoch - 1, "target_epochs": spec.epochs, "recorded": True,
+            "started": timestamp(started), "host": socket.gethostname(),
+            "device": str(device), "git_commit": code_version(code),
+            "code_diff_sha256": code["code_diff_sha256"]}
 
 
 def spec_key(spec: TrainSpec) -> dict:

@@ -42,9 +42,9 @@ wildcard_constraints:
     model=one_of(PLAN.model_names()),
     seed=r"\d+",
     source=one_of(SETTINGS["sources"]),
-    analysis="metrics|probes|checks",
+    analysis="metrics|probes|checks|angles",
     table="table[123]|parameters",
-    figure="figure2|figure3|figure5|swap",
+    figure="figure2|figure3|figure5|swap|angles|curves",
 
 
 def run_of(w):
@@ -80,12 +80,13 @@ ANALYSES = {
     "metrics": dict(command="evaluate", minutes=20, mem_mb=2000),
     "probes": dict(command="probe", minutes=30, mem_mb=4000),
     "checks": dict(command="check", minutes=20, mem_mb=2000),
+    "angles": dict(command="angles", minutes=20, mem_mb=2000),
 }
 
 
 def analysis_settings(w):
     test_seed = SETTINGS["evaluation"]["test_seed"]
-    if w.analysis in ("metrics", "checks"):
+    if w.analysis in ("metrics", "checks", "angles"):
         return quoted_json({"test_seed": test_seed})
     probes = {k: v for k, v in SETTINGS["probes"].items() if k != "models"}
     return quoted_json(dict(probes, test_seed=test_seed))

@@ -1,8 +1,9 @@
-"""The paper's figures from trained models and probe results (PNG for reading, PDF for print)."""
+"""The paper's figures from trained models, probe results and training histories (PNG for reading, PDF for print)."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -10,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
 from ..training import load_run  # noqa: E402
@@ -173,6 +176,107 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
     save(fig, paths)
 
 
+ANGLE_CURVES = {"prediction": ("-", "prediction D(g.E(x)) vs T_g(x)"),
+                "ceiling": ("--", "oracle ceiling D(E(T_g x)) vs T_g(x)"),
+                "round_trip": (":", "latent round trip D(g^-1.g.E(x)) vs D(E(x))")}
+
+
+def seed_mean(files: dict[str, str], binning: str, curve: str) -> tuple[np.ndarray, np.ndarray]:
+    """Bin centres and the mean over seeds of one curve (NaN where a bin holds no item)."""
+    results = [json.loads(Path(f).read_text())[binning] for f in files.values()]
+    edges = np.asarray(results[0]["edges"])
+    values = np.array([[np.nan if v is None else v for v in r[curve]] for r in results], dtype=float)
+    with warnings.catch_warnings():  # a bin no seed has items in stays NaN: an exact group's in-between angles
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return (edges[:-1] + edges[1:]) / 2, np.nanmean(values, axis=0)
+
+
+def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]) -> None:
+    """PSNR by rotation angle and by distance to the nearest quarter turn, per dataset and group (mean over
+    seeds): the prediction against the oracle ceiling and the latent round trip (ald.evaluate.angle_run)."""
+    fig, axes = plt.subplots(2, len(inputs), figsize=(4.2 * len(inputs), 6), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for c, (dataset, groups) in enumerate(inputs.items()):
+        for row, (binning, label) in enumerate([("by_angle", "rotation angle (degrees)"),
+                                                ("by_quarter_turn_offset", "distance to the nearest quarter turn (degrees)")]):
+            ax = axes[row, c]
+            for k, (group, files) in enumerate(groups.items()):
+                for curve, (style, text) in ANGLE_CURVES.items():
+                    centres, mean = seed_mean(files, binning, curve)
+                    ax.plot(centres, mean, style, marker="o", ms=3, color=colours[k % len(colours)],
+                            label=f"{group}: {text} ({len(files)} seed(s))")
+            ax.set_xlabel(label, fontsize=8)
+            ax.set_ylabel("PSNR (dB)", fontsize=8)
+            ax.tick_params(labelsize=7)
+        axes[0, c].set_title(dataset, fontsize=9)
+    axes[0, -1].legend(fontsize=6, loc="lower left")
+    fig.suptitle("Errors by rotation angle (exact groups only have their own angles)", fontsize=9)
+    fig.tight_layout()
+    save(fig, paths)
+
+
+def read_history(path: str) -> pd.DataFrame:
+    """One run's per-epoch history; a missing or empty file stops the figure rather than silently dropping the run."""
+    file = Path(path)
+    frame = pd.read_csv(file) if file.is_file() and file.stat().st_size else pd.DataFrame()
+    if frame.empty:
+        raise FileNotFoundError(f"training history {file} is missing or has no epochs. "
+                                f"Fix: train that run, e.g. `snakemake --cores 2 {file}`")
+    return frame
+
+
+def best_epochs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each (model, seed) run's row of lowest val_total: the checkpoint the pipeline keeps (first one on ties)."""
+    return frame.loc[frame.groupby(["model", "seed"])["val_total"].idxmin()]
+
+
+def optional_lines(ax, frame: pd.DataFrame, column: str, line: dict) -> str:
+    """Plot a column that older histories lack; a title note says so when only some of the panel's runs have it."""
+    present = frame.dropna(subset=[column]) if column in frame else frame.iloc[:0]
+    n, total = present.groupby(["model", "seed"]).ngroups, frame.groupby(["model", "seed"]).ngroups
+    if n:
+        sns.lineplot(present, y=column, legend=False, ax=ax, **line)
+    else:
+        ax.text(0.5, 0.5, f"no run here has {column}\n(its history predates that column)", ha="center", va="center",
+                fontsize=8, transform=ax.transAxes)
+        ax.set(xticks=[], yticks=[])
+    return f" ({column}: {n} of {total} runs)" if 0 < n < total else ""
+
+
+def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]) -> None:
+    """Per (dataset, group): training losses, validation loss with each run's best epoch, validation PSNR and the
+    variant fraction, mean and sd over seeds, so that divergence after the kept checkpoint shows.
+
+    ``inputs``: "dataset group" -> model -> seed -> history.csv.
+    """
+    frames = {panel: pd.concat([read_history(path).assign(model=model, seed=seed) for model, seeds in runs.items()
+                                for seed, path in seeds.items()], ignore_index=True) for panel, runs in inputs.items()}
+    palette = dict(zip(dict.fromkeys(m for runs in inputs.values() for m in runs), sns.color_palette()))
+    terms = list(dict.fromkeys(c for frame in frames.values() for c in frame if c.startswith("train_")))
+    fig, axes = plt.subplots(len(frames), 4, figsize=(17, 3.2 * len(frames)), squeeze=False, layout="constrained")
+    for r, (panel, frame) in enumerate(frames.items()):
+        if "n_channels" in frame:
+            frame["n_variant / n_channels"] = frame["n_variant"] / frame["n_channels"]
+        losses = frame.melt(id_vars=["epoch", "model", "seed"], value_vars=[t for t in terms if t in frame],
+                            var_name="term", value_name="training loss").dropna()
+        line = dict(x="epoch", hue="model", palette=palette, errorbar="sd")
+        sns.lineplot(losses, y="training loss", style="term", style_order=terms, legend=r == 0, ax=axes[r, 0], **line)
+        sns.lineplot(frame, y="val_total", legend=False, ax=axes[r, 1], **line)
+        sns.scatterplot(best_epochs(frame), x="epoch", y="val_total", hue="model", palette=palette, marker="*", s=120,
+                        edgecolor="black", legend=False, ax=axes[r, 1], zorder=3)
+        notes = ["", "", optional_lines(axes[r, 2], frame, "val_psnr", line),
+                 optional_lines(axes[r, 3], frame, "n_variant / n_channels", line)]
+        for ax, note in zip(axes[r], notes):
+            ax.set_title(f"{panel}{note}", fontsize=8)
+            ax.grid(alpha=0.3)
+        axes[r, 0].set_yscale("log"), axes[r, 1].set_yscale("log"), axes[r, 3].set_ylim(-0.05, 1.05)
+        axes[r, 1].set_ylabel("val_total (★ best epoch)")
+    sns.move_legend(axes[0, 0], "best", fontsize=6, title_fontsize=7)
+    fig.suptitle("Training curves: mean over seeds, band ± 1 sd (one seed: its line); ★ each run's best validation "
+                 "epoch, the checkpoint kept", fontsize=9)
+    save(fig, paths)
+
+
 def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
     """Draw ``figure`` from its inputs (``ald.plan.Plan.figure_inputs``) on the runs' test pairs."""
     def model_and_pairs(run_dir):
@@ -187,6 +291,10 @@ def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
         loss_ablation_figure(panels, paths)
     elif figure == "figure3":  # {curve: {tau: probe file}}
         tau_sweep_figure(inputs, paths)
+    elif figure == "angles":  # {dataset: {group: {seed: angles file}}}
+        angle_figure(inputs, paths)
+    elif figure == "curves":  # {"dataset group": {model: {seed: history.csv}}}
+        training_curves_figure(inputs, paths)
     else:  # figure5 / swap: {dataset: run folder}
         drawing = latent_magnitude_figure if figure == "figure5" else latent_swap_figure
         drawing({dataset: model_and_pairs(run_dir) for dataset, run_dir in inputs.items()}, paths)
