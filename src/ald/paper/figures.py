@@ -210,7 +210,7 @@ def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]
             ax.tick_params(labelsize=7)
         axes[0, c].set_title(dataset, fontsize=9)
     axes[0, -1].legend(fontsize=6, loc="lower left")
-    fig.suptitle("Errors by rotation angle (exact groups only have their own angles)", fontsize=9)
+    fig.suptitle("Errors by rotation angle under continuous groups (mean over seeds)", fontsize=9)
     fig.tight_layout()
     save(fig, paths)
 
