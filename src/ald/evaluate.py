@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .metrics import mean_squared_error, per_item_metrics, psnr_of, to_unit_range
+from .metrics import model_range_psnr, per_item_metrics, to_unit_range
 from .pairs import FILL, Occluder, seeded_generator
 from .training import TrainedRun, load_run, pick_device, predict_pairs
 
@@ -34,9 +34,8 @@ def evaluate_run(run: TrainedRun, test_seed: int, device) -> dict:
 
 
 def psnr_between(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    """Per-item PSNR (dB) of two model-range batches, both mapped to [0, 1]."""
-    mse = mean_squared_error(to_unit_range(a.cpu().numpy()), to_unit_range(b.cpu().numpy()))
-    return psnr_of(np.maximum(mse, 1e-10))  # capped at 100 dB, so identical items stay finite in JSON
+    """Per-item PSNR (dB) of two model-range batches (``metrics.model_range_psnr``)."""
+    return model_range_psnr(a.cpu().numpy(), b.cpu().numpy())
 
 
 @torch.no_grad()
@@ -76,20 +75,28 @@ def swap_follows(run: TrainedRun, x: torch.Tensor, block: torch.Tensor) -> dict:
     }
 
 
+def item_batches(pairs, n_items: int, batch_size: int):
+    """Indices of the first ``n_items`` pairs, ``batch_size`` at a time."""
+    n = min(n_items, len(pairs))
+    return [torch.arange(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+
+
+def gather(into: dict[str, list], values: dict[str, np.ndarray]) -> None:
+    for name, value in values.items():
+        into.setdefault(name, []).append(value)
+
+
 def check_run(run: TrainedRun, test_seed: int, device, n_items: int = 1000, batch_size: int = 250) -> dict:
     """Group laws of the learned action and, for occluder datasets, what a latent swap carries."""
     pairs = run.pairs("test", test_seed)
     generator = seeded_generator(test_seed, CHECKS_PURPOSE)
     laws, swaps = {}, {}
-    for start in range(0, min(n_items, len(pairs)), batch_size):
-        idx = torch.arange(start, min(start + batch_size, n_items, len(pairs)))
+    for idx in item_batches(pairs, n_items, batch_size):
         x, tx, g, _ = pairs.batch(idx, device)
-        for name, values in group_law_psnr(run, x, tx, g, generator).items():
-            laws.setdefault(name, []).append(values)
+        gather(laws, group_law_psnr(run, x, tx, g, generator))
         if isinstance(run.recipe, Occluder):
             block = run.recipe.apply(torch.full_like(x, FILL), pairs.draws_of(idx)) > 0
-            for name, values in swap_follows(run, x, block).items():
-                swaps.setdefault(name, []).append(values)
+            gather(swaps, swap_follows(run, x, block))
     return {
         "n_items": min(n_items, len(pairs)),
         "laws_psnr": {name: float(np.mean(np.concatenate(v))) for name, v in laws.items()},
@@ -140,10 +147,8 @@ def angle_run(run: TrainedRun, test_seed: int, device, n_items: int = 2000, batc
     by distance to the nearest quarter turn (where resampling a grid is exact)."""
     pairs = run.pairs("test", test_seed)
     items: dict[str, list] = {}
-    for start in range(0, min(n_items, len(pairs)), batch_size):
-        x, tx, g, _ = pairs.batch(torch.arange(start, min(start + batch_size, n_items, len(pairs))), device)
-        for name, values in angle_errors(run, x, tx, g).items():
-            items.setdefault(name, []).append(values)
+    for idx in item_batches(pairs, n_items, batch_size):
+        gather(items, angle_errors(run, *pairs.batch(idx, device)[:3]))
     per_item = {name: np.concatenate(v) for name, v in items.items()}
     angle = per_item.pop("angle")
     offset = np.minimum(angle % 90.0, 90.0 - angle % 90.0)

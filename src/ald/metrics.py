@@ -47,6 +47,13 @@ def mean_squared_error(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return ((np.asarray(pred, np.float64) - np.asarray(target, np.float64)) ** 2).mean(axis=tuple(range(1, np.ndim(pred))))
 
 
+def model_range_psnr(pred, target) -> np.ndarray:
+    """Per-item PSNR (dB) of two batches in the models' [-1, 1], both mapped to [0, 1]; capped at 100 dB,
+    so identical items stay finite in JSON."""
+    mse = mean_squared_error(to_unit_range(pred), to_unit_range(target))
+    return psnr_of(np.maximum(mse, 1e-10))
+
+
 def psnr_of(mse: np.ndarray) -> np.ndarray:
     """PSNR in dB of per-item MSEs on [0, 1] images (infinite for a perfect item)."""
     with np.errstate(divide="ignore"):

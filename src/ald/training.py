@@ -23,7 +23,7 @@ import torch
 from .groups import Group, get_group
 from .models import GroupActionModel, build_model
 from .pairs import PairRecipe, PairSet, build_recipe, pair_set, seeded_generator
-from .metrics import mean_squared_error, psnr_of, to_unit_range
+from .metrics import model_range_psnr
 from .provenance import code_version, git_state, run_record, timestamp
 from .sources import load_split
 
@@ -114,7 +114,7 @@ def mean_psnr(model, pairs: PairSet, n_items: int, device) -> float:
     """Mean per-item PSNR (dB, [0, 1] pixels, as the test metrics) of the first ``n_items`` pairs."""
     model.eval()
     pred, target = predict_pairs(model, pairs, n_items, device=device)
-    return float(psnr_of(np.maximum(mean_squared_error(to_unit_range(pred), to_unit_range(target)), 1e-10)).mean())
+    return float(model_range_psnr(pred, target).mean())
 
 
 @dataclass
