@@ -57,16 +57,22 @@ def test_claim_b_only_reads_galr():
     assert claims.beats({"GALR"}, "GALR")(evidence(table1=frame)).verdict == FAILS
 
 
-def probe_table(z, z_v, z_i):
+def probe_table(z, z_v, z_i, probe="linear", on="T_g(x)"):
     parts = {"z": z, "z_v": z_v, "z_i": z_i}
-    return pd.DataFrame([{"dataset": "rmnist", "group": "C4", "part": p, "metric": "accuracy", "mean": v}
-                         for p, v in parts.items()])
+    return pd.DataFrame([{"dataset": "rmnist", "group": "C4", "probe": probe, "input": on, "part": p,
+                          "metric": "accuracy", "mean": v} for p, v in parts.items()])
 
 
 def test_claim_c_probe_pattern():
     assert claims.probe_rule(evidence(table3=probe_table(90.0, 91.0, 20.0))).verdict == HOLDS
     assert claims.probe_rule(evidence(table3=probe_table(77.0, 76.0, 70.0))).verdict == FAILS  # z_i not far below
     assert claims.probe_rule(evidence(table3=probe_table(90.0, 91.0, math.nan))).verdict == FAILS  # empty z_i
+
+
+def test_claim_c_reads_every_probe_family_and_input():
+    both = pd.concat([probe_table(90.0, 91.0, 20.0, "mlp", "x"), probe_table(77.0, 76.0, 70.0, "linear", "T_g(x)")])
+    verdict = claims.probe_rule(evidence(table3=both))
+    assert verdict.verdict == MIXED and "mlp on x: z 90.0" in verdict.ours and "(1 of 2 fit)" in verdict.ours
 
 
 def test_claim_d_peak_in_the_middle():

@@ -54,11 +54,12 @@ def spec(npz, group, model, recipe=None):
                      epochs=1, batch_size=8, lr=1e-3, val_seed=0, threads=1, device="cpu", max_train_items=None)
 
 
-def train_evaluate_probe(tmp_path, train_spec, probe_items=8):
+def train_evaluate_probe(tmp_path, train_spec, probe_items=8, families=("linear",)):
     train(train_spec, tmp_path / "run", tmp_path / "resume.pt", log=lambda _: None)
     metrics = evaluate(tmp_path / "run", 0, tmp_path / "metrics.json", device="cpu")
     probes = probe_run(tmp_path / "run", tmp_path / "probe.json", probe_seed=0, test_seed=0,
-                       train_items=probe_items, test_items=probe_items, C=1.0, max_iter=50)
+                       train_items=probe_items, test_items=probe_items, families=list(families), inputs=["tx", "x"],
+                       C=1.0, max_iter=50, mlp={"hidden": [8], "alpha": 1e-4, "max_iter": 20})
     history = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
     return metrics, probes, history
 
@@ -72,7 +73,7 @@ def test_a_three_channel_dataset_trains_evaluates_and_probes(tmp_path, registrie
                                                                    {"kind": "background", "low": -1.0, "high": -0.5}))
     assert load_run(tmp_path / "run").model.encoder[0].in_channels == 3
     assert metrics["n_test_pairs"] == 8 and np.isfinite([metrics["psnr"], metrics["ssim"], metrics["rmse"]]).all()
-    assert len(history) == 1 and probes["parts"]["z"]["accuracy"] >= 0
+    assert len(history) == 1 and probes["probes"][0]["parts"]["z"]["accuracy"] >= 0
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())  # the config accepts the new source by name
     config["sources"]["toy_rgb"] = {"n_train": 8, "n_val": 8, "n_test": 8, "seed": 0}
@@ -91,7 +92,8 @@ def test_a_volume_dataset_with_a_3d_group_trains_evaluates_and_probes(tmp_path, 
     run = load_run(tmp_path / "run")
     assert isinstance(run.model.encoder[0], nn.Conv3d) and run.model.encode(torch.zeros(1, 1, 16, 16, 16)).shape == (1, 8, 4, 4, 4)
     assert metrics["n_test_pairs"] == 8 and np.isfinite(metrics["ssim"]) and len(history) == 1
-    assert set(probes["parts"]) == {"z", "z_i", "z_v"}
+    assert [(e["family"], e["input"]) for e in probes["probes"]] == [("linear", "tx"), ("linear", "x")]
+    assert all(set(e["parts"]) == {"z", "z_i", "z_v"} for e in probes["probes"])
 
 
 @register_model  # registered at import, like a model module of the library; removed again by the fixture below
@@ -131,12 +133,12 @@ models.MODELS.pop(ToyAutoencoder.kind)
 def test_a_new_model_kind_trains_evaluates_and_probes(tmp_path, glyph_npz, registries):
     register_model(ToyAutoencoder)
     metrics, probes, history = train_evaluate_probe(tmp_path, spec(glyph_npz, "C4", {"kind": "toy_autoencoder", "width": 6}),
-                                                  probe_items=64)
+                                                  probe_items=64, families=("linear", "mlp"))
     assert list(history[0])[:7] == ["epoch", "train_pixel", "train_latent_norm", "train_total", "val_pixel",
                                     "val_latent_norm", "val_total"]
     assert {"n_variant", "n_channels", "decoder_norm"} <= set(history[0])
-    assert metrics["diagnostics"]["n_variant"] == 6 and probes["parts"]["z_i"] is None  # nothing is invariant
-    assert probes["parts"]["z_v"] == probes["parts"]["z"]
+    assert metrics["diagnostics"]["n_variant"] == 6 and all(e["parts"]["z_i"] is None for e in probes["probes"])  # nothing is invariant
+    assert all(e["parts"]["z_v"] == e["parts"]["z"] for e in probes["probes"])
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())  # the config takes the kind and its parameters
     config["models"]["toy"] = {"paper_column": "EquivNR", "params": {"kind": "toy_autoencoder", "width": 6}}

@@ -59,7 +59,9 @@ def test_defaults_are_filled_from_the_schema():
     config = copy.deepcopy(CONFIG)
     del config["probes"], config["evaluation"], config["training"]["threads"], config["sources"]["mnist"]["n_val"]
     settings = Plan(config).config
-    assert settings["probes"] == {"models": None, "probe_seed": 0, "train_items": 10000, "test_items": 10000, "C": 1.0, "max_iter": 1000}
+    assert settings["probes"] == {"models": None, "families": ["linear", "mlp"], "inputs": ["tx", "x"], "probe_seed": 0,
+                                  "train_items": 10000, "test_items": 10000, "C": 1.0, "max_iter": 1000,
+                                  "mlp": {"hidden": [256], "alpha": 0.0001, "max_iter": 200}}
     assert settings["evaluation"] == {"val_seed": 0, "test_seed": 0}
     assert settings["training"]["threads"] == 2 and settings["sources"]["mnist"]["n_val"] == 12000
 

@@ -7,6 +7,7 @@ import pytest
 from ald.paper import values as paper_values
 from ald.metrics import rmse_on_model_scale
 from ald.paper.tables import METRICS, load_metrics, table1, table1_display, write_table
+from ald.probes import INPUTS
 
 METRIC_KEYS = {name: key for key, name in METRICS}
 from conftest import REPO
@@ -80,6 +81,12 @@ def test_rmse_on_both_scales_from_one_prediction():
 TRACKED_TABLES = sorted(REPO.glob("results/**/tables/table[123].csv"))
 
 
+def probe_entry(result: dict, row: pd.Series) -> dict:
+    """The entry of a probe file that a Table 3 row reads: its probe family on its input."""
+    (entry,) = [e for e in result["probes"] if e["family"] == row["probe"] and INPUTS[e["input"]] == row["input"]]
+    return entry
+
+
 @pytest.mark.parametrize("path", TRACKED_TABLES, ids=[str(p.relative_to(REPO)) for p in TRACKED_TABLES])
 def test_every_tracked_cell_resolves_to_the_files_that_made_it(path):
     """Each row's source_file names tracked metrics or probe files whose values average to the cell."""
@@ -89,7 +96,7 @@ def test_every_tracked_cell_resolves_to_the_files_that_made_it(path):
         assert len(files) >= row["n_seeds"] and all(f.exists() for f in files), row["source_file"]
         results = [json.loads(f.read_text()) for f in files]
         if "part" in row:  # probes: one score of one latent part
-            scores = [r["parts"][row["part"]] for r in results]
+            scores = [probe_entry(r, row)["parts"][row["part"]] for r in results]
             values = [s[row["metric"]] for s in scores if s is not None]
         else:
             values = [load_metrics([f]).iloc[0][METRIC_KEYS[row["metric"]]] for f in files]

@@ -67,7 +67,8 @@ def cmd_probe(args) -> None:
     from .probes import probe_run
 
     result = probe_run(Path(args.run_dir), Path(args.out), identity=json.loads(args.identity), **json.loads(args.settings))
-    print(json.dumps(result["parts"]), flush=True)
+    for entry in result["probes"]:
+        print(json.dumps({k: entry[k] for k in ("family", "input", "parts")}), flush=True)
 
 
 def cmd_table(args) -> None:
@@ -128,9 +129,9 @@ def parser() -> argparse.ArgumentParser:
                             ("angles", "errors of a trained run by rotation angle, with an oracle ceiling (SO(2))")]:
         command(name, cmd_analyse, help_text, (["--run-dir"], req), identity, (["--out"], req),
                 (["--settings"], {"help": "JSON: test_seed", **req}))
-    command("probe", cmd_probe, "linear probes of z, z_i and z_v of a trained run",
+    command("probe", cmd_probe, "probes (linear, MLP) of z, z_i and z_v of a trained run",
             (["--run-dir"], req), identity, (["--out"], req),
-            (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, C, max_iter", **req}))
+            (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, families, inputs, C, max_iter, mlp", **req}))
     command("table", cmd_table, "write a table (csv, md, tex) from metrics or probe files",
             (["table"], {"choices": ["table1", "table2", "table3", "parameters"]}),
             (["--inputs"], {"nargs": "*", "default": [], "help": "metrics or probe files"}),

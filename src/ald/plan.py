@@ -591,11 +591,15 @@ class Plan:
             notes += [f"Dataset {d} is not probed: its source {c['datasets'][d]['source']} has no class labels."
                       for d in self.datasets if not self.labelled(d)]
             p = c["probes"]
+            mlp = p["mlp"]
             notes.append(
-                f"Linear probe: standardised features, logistic regression (C={p['C']}, lbfgs, "
-                f"max_iter={p['max_iter']}) fitted on {p['train_items']} training pairs, "
-                f"scored on {p['test_items']} test pairs; features are z, z_i, z_v of T_g(x). "
-                "Precision, recall and F1 are macro averages; AUC is macro one-vs-rest. 'empty' means the "
-                "mask put every channel in z_v, so z_i has no features to probe."
+                f"Probes fitted on {p['train_items']} training pairs and scored on {p['test_items']} test pairs, "
+                "on standardised features z, z_i, z_v of the latent of T_g(x) (the rotated image) or of x (before "
+                f"the action). linear: logistic regression (C={p['C']}, lbfgs, max_iter={p['max_iter']}); mlp: "
+                f"scikit-learn MLPClassifier (hidden {mlp['hidden']}, ReLU, Adam, alpha {mlp['alpha']}, at most "
+                f"{mlp['max_iter']} epochs, early stopping on 10% of the training pairs, random_state {p['probe_seed']}). "
+                "The paper names neither its classifier nor its input. Precision, recall and F1 are macro "
+                "averages; AUC is macro one-vs-rest. 'empty' means the mask put every channel in z_v, so z_i "
+                "has no features to probe."
             )
         return notes

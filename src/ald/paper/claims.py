@@ -18,6 +18,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..probes import INPUTS
 from . import values as paper_values
 from .tables import LOWER_IS_BETTER, paper_metric, write_table
 
@@ -139,9 +140,13 @@ def probe_pattern(acc: dict[str, float]) -> bool:
     return abs(z_v - z) <= CLOSE and z - z_i >= FAR
 
 
-def accuracies(table3: pd.DataFrame) -> dict[tuple[str, str], dict[str, float]]:
+PROBE_KEYS = ["dataset", "group", "probe", "input"]
+
+
+def accuracies(table3: pd.DataFrame) -> dict[tuple[str, ...], dict[str, float]]:
+    """Mean accuracy per part, for each dataset, group, probe family and probe input."""
     rows = table3[table3["metric"] == "accuracy"]
-    return {(d, g): dict(zip(block["part"], block["mean"])) for (d, g), block in rows.groupby(["dataset", "group"], sort=False)}
+    return {key: dict(zip(block["part"], block["mean"])) for key, block in rows.groupby(PROBE_KEYS, sort=False)}
 
 
 def probe_rule(evidence: Evidence) -> Verdict:
@@ -153,8 +158,10 @@ def probe_rule(evidence: Evidence) -> Verdict:
         return Verdict(UNTESTABLE + ": no probe table", "—", paper_text)
     ours = accuracies(evidence.table3)
     fmt = lambda v: "empty" if v is None or pd.isna(v) else f"{v:.1f}"
-    text = "; ".join(f"{d} {g}: z {fmt(a.get('z'))}, z_v {fmt(a.get('z_v'))}, z_i {fmt(a.get('z_i'))}" for (d, g), a in ours.items())
-    return Verdict(verdict_of([probe_pattern(a) for a in ours.values()]), text, paper_text)
+    text = "; ".join(f"{d} {g} {p} on {i}: z {fmt(a.get('z'))}, z_v {fmt(a.get('z_v'))}, z_i {fmt(a.get('z_i'))}"
+                     for (d, g, p, i), a in ours.items())
+    outcomes = [probe_pattern(a) for a in ours.values()]
+    return Verdict(verdict_of(outcomes), f"{text} ({count(outcomes)} fit)", paper_text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,7 +322,7 @@ CLAIMS = [
     Claim("b", "The learned partition beats GALR's manual one", "Sec. 1, Table 1 (GALR column)", "table1",
           beats({"GALR"}, "GALR"), "as (a), against GALR only (same backbone, fixed half partition)"),
     Claim("c", "z_v classifies as well as z; z_i far worse (disentanglement)", "Table 3", "table3",
-          probe_rule, f"per dataset and group: |acc(z_v) - acc(z)| <= {CLOSE:g} and acc(z) - acc(z_i) >= {FAR:g} points"),
+          probe_rule, f"per dataset, group, probe family and probe input: |acc(z_v) - acc(z)| <= {CLOSE:g} and acc(z) - acc(z_i) >= {FAR:g} points"),
     Claim("d", "The z_v accuracy peaks at tau 0.5-0.6; lower and higher tau hurt", "Figure 3", "figure3",
           tau_rule, "per curve: best tau in [0.5, 0.6], lowest and highest tau below the peak"),
     Claim("e", "The joint loss (L_inv + L_const) is best", "Table 2, Sec. 4.3", "table2",
@@ -337,13 +344,13 @@ CLAIMS = [
 
 def load_evidence(tables: dict[str, Path], sweep: dict[str, dict[str, Path]], checks: dict[str, Path]) -> Evidence:
     read = lambda name: pd.read_csv(tables[name]) if name in tables else None
-    curves = {}
+    curves = {}  # "<curve> (<family> on <input>)" -> tau -> z_v accuracy
     for name, files in sweep.items():
-        curve = {}
         for tau, path in files.items():
-            parts = json.loads(Path(path).read_text())["parts"]
-            curve[float(tau)] = math.nan if parts["z_v"] is None else parts["z_v"]["accuracy"]
-        curves[name] = curve
+            for entry in json.loads(Path(path).read_text())["probes"]:
+                z_v = entry["parts"]["z_v"]
+                key = f"{name} ({entry['family']} on {INPUTS[entry['input']]})"
+                curves.setdefault(key, {})[float(tau)] = math.nan if z_v is None else z_v["accuracy"]
     checked = {d: json.loads(Path(path).read_text()) for d, path in checks.items()}
     return Evidence(read("table1"), read("table2"), read("table3"), curves, checked)
 

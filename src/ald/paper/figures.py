@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
+from ..probes import INPUTS, first_probe  # noqa: E402
 from ..training import load_run  # noqa: E402
 from .values import TABLE3  # noqa: E402
 
@@ -98,8 +99,9 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path]) -> No
         points = sorted((float(tau), json.loads(Path(p).read_text())) for tau, p in files.items())
         taus, rows = [t for t, _ in points], [r for _, r in points]
         color = f"C{k}"
-        z_v = [np.nan if r["parts"]["z_v"] is None else r["parts"]["z_v"]["accuracy"] for r in rows]
-        z = [r["parts"]["z"]["accuracy"] for r in rows]
+        parts = [first_probe(r)["parts"] for r in rows]
+        z_v = [np.nan if p["z_v"] is None else p["z_v"]["accuracy"] for p in parts]
+        z = [p["z"]["accuracy"] for p in parts]
         acc_ax.plot(taus, z_v, "o-", color=color, label=f"{dataset}: $z_v$ (ours)")
         empty = [t for t, a in zip(taus, z_v) if np.isnan(a)]
         if empty:
@@ -111,7 +113,9 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path]) -> No
             acc_ax.axhline(TABLE3[paper_row]["z_v"][0], color=color, ls=":", lw=1,
                            label=f"paper {paper_row} $z_v$ at $\\tau$=0.5 (Table 3)")
         frac_ax.plot(taus, [r["n_variant_channels"] / r["n_channels"] for r in rows], "o-", color=color, label=dataset)
-    acc_ax.set(xlabel=r"mask threshold $\tau$", ylabel="test accuracy (%)", title="Linear probe accuracy")
+    probe = first_probe(rows[0])
+    acc_ax.set(xlabel=r"mask threshold $\tau$", ylabel="test accuracy (%)",
+               title=f"{probe['family']} probe accuracy on the latent of {INPUTS[probe['input']]}")
     frac_ax.set(xlabel=r"mask threshold $\tau$", ylabel="fraction of variant channels", ylim=(-0.05, 1.05),
                 title=r"Channels assigned to $z_v$")
     acc_ax.legend(fontsize=7), frac_ax.legend(fontsize=7)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..metrics import rmse_on_model_scale
+from ..probes import INPUTS
 from . import values as paper_values
 
 # Our metric names; RMSE on both pixel scales. The paper's RMSE fits the models' [-1, 1] scale, not the
@@ -130,21 +131,25 @@ def table2_display(stats: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_probes(paths: list[Path]) -> pd.DataFrame:
-    """One row per probe file, latent part and score; an empty part gives NaN scores."""
+    """One row per probe file, probe family, input, latent part and score; an empty part gives NaN scores."""
     rows = []
     for path in paths:
         result = json.loads(Path(path).read_text())
-        for part, scores in result["parts"].items():
-            for metric in paper_values.TABLE3_METRICS:
-                rows.append({**result["identity"], "part": part, "metric": metric,
-                             "value": None if scores is None else scores[metric],
-                             "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
+        for entry in result["probes"]:
+            for part, scores in entry["parts"].items():
+                for metric in paper_values.TABLE3_METRICS:
+                    rows.append({**result["identity"], "probe": entry["family"], "input": INPUTS[entry["input"]],
+                                 "part": part, "metric": metric, "value": None if scores is None else scores[metric],
+                                 "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
     return pd.DataFrame(rows)
 
 
+TABLE3_ROW = ["dataset", "paper_row", "group", "probe", "input", "part"]
+
+
 def table3(frame: pd.DataFrame) -> pd.DataFrame:
-    """Latent probes: rows per dataset x group x part, five scores beside paper Table 3."""
-    keys = ["dataset", "paper_row", "group", "part", "metric"]
+    """Latent probes: rows per dataset x group x probe family x input x part, five scores beside paper Table 3."""
+    keys = TABLE3_ROW + ["metric"]
     grouped = frame.groupby(keys, sort=False)
     stats = grouped["value"].agg(["mean", "std", "count"]).rename(columns={"count": "n_seeds"})
     stats["source_file"] = grouped["source_file"].agg(joined_sources)
@@ -157,7 +162,7 @@ def table3(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def table3_display(stats: pd.DataFrame) -> pd.DataFrame:
-    return display_frame(stats, ["dataset", "paper_row", "group", "part"], "metric")
+    return display_frame(stats, TABLE3_ROW, "metric")
 
 
 DIGITS = {"PSNR": 2, "SSIM": 3, "RMSE [-1,1]": 3, "RMSE [0,1]": 3}  # probe scores (percent) get 2
@@ -216,7 +221,7 @@ def parameter_table(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
 TITLES = {
     "table1": ("metrics", "Table 1: learning group actions (PSNR, SSIM, RMSE on test pairs)"),
     "table2": ("metrics", "Table 2: loss ablation (reconstruction always on)"),
-    "table3": ("probes", "Table 3: linear probes of the latent parts (test-split scores, %)"),
+    "table3": ("probes", "Table 3: probes of the latent parts (test-split scores, %)"),
     "parameters": ("models", "Parameter counts of the models as configured (encoder, decoder, mask or attention)"),
 }
 
