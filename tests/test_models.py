@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ald.groups import C4, SO2
+from ald.groups import C4, SO2, get_group
 from ald.models import build_model
 from ald.models.ald import ALD
 
@@ -14,6 +14,20 @@ def test_architecture_matches_the_authors():
     z = model.encode(torch.zeros(2, 1, 28, 28))
     assert z.shape == (2, 64, 7, 7)
     assert model.decode(z).shape == (2, 1, 28, 28)
+
+
+@pytest.mark.parametrize("kind", ["ald", "galr", "equivnr"])
+def test_latent_stride_two_gives_a_twice_finer_latent_for_every_model(kind):
+    model = build_model({"kind": kind, "latent_stride": 2}, SO2(), in_channels=1, spatial_dims=2)
+    z = model.encode(torch.zeros(2, 1, 28, 28))
+    assert z.shape[-2:] == (14, 14) and model.decode(z).shape == (2, 1, 28, 28)
+    volume = build_model({"kind": kind, "latent_stride": 2}, get_group("O"), in_channels=1, spatial_dims=3)
+    assert volume.encode(torch.zeros(1, 1, 16, 16, 16)).shape[-3:] == (8, 8, 8)
+
+
+def test_an_unsupported_latent_stride_names_the_choices():
+    with pytest.raises(ValueError, match=r"latent_stride must be 4 \(the authors'\) or 2, got 3"):
+        ALD(C4(), latent_stride=3)
 
 
 def test_mask_is_hard_forward_and_straight_through_backward():

@@ -28,20 +28,33 @@ def rms_normalise(z: torch.Tensor) -> torch.Tensor:
     return z * torch.rsqrt(z.pow(2).mean(dims, keepdim=True) + 1e-6)
 
 
-def encoder(in_channels: int, hidden_channels: int, latent_channels: int, spatial_dims: int) -> nn.Sequential:
-    """The authors' encoder: two k4 s2 p1 convolutions with LeakyReLU(0.2); 28 -> 14 -> 7."""
+def second_layer(latent_stride: int) -> tuple[int, int, int]:
+    """Kernel, stride and padding of the layer next to the latent: the authors' k4 s2 p1 for a latent
+    stride of 4, or a k3 s1 p1 that keeps the size for a stride of 2 (twice as fine a latent grid)."""
+    if latent_stride == 4:
+        return 4, 2, 1
+    if latent_stride == 2:
+        return 3, 1, 1
+    raise ValueError(f"latent_stride must be 4 (the authors') or 2, got {latent_stride}")
+
+
+def encoder(in_channels: int, hidden_channels: int, latent_channels: int, spatial_dims: int,
+            latent_stride: int = 4) -> nn.Sequential:
+    """The authors' encoder: two k4 s2 p1 convolutions with LeakyReLU(0.2); 28 -> 14 -> 7 (14 -> 14
+    with ``latent_stride`` 2)."""
     conv, _ = conv_layers(spatial_dims)
     return nn.Sequential(
         conv(in_channels, hidden_channels, 4, 2, 1), nn.LeakyReLU(0.2),
-        conv(hidden_channels, latent_channels, 4, 2, 1), nn.LeakyReLU(0.2),
+        conv(hidden_channels, latent_channels, *second_layer(latent_stride)), nn.LeakyReLU(0.2),
     )
 
 
-def decoder(latent_channels: int, hidden_channels: int, out_channels: int, spatial_dims: int) -> nn.Sequential:
+def decoder(latent_channels: int, hidden_channels: int, out_channels: int, spatial_dims: int,
+            latent_stride: int = 4) -> nn.Sequential:
     """The mirror of ``encoder`` with transposed convolutions and a tanh output in [-1, 1]."""
     _, deconv = conv_layers(spatial_dims)
     return nn.Sequential(
-        deconv(latent_channels, hidden_channels, 4, 2, 1), nn.LeakyReLU(0.2),
+        deconv(latent_channels, hidden_channels, *second_layer(latent_stride)), nn.LeakyReLU(0.2),
         deconv(hidden_channels, out_channels, 4, 2, 1), nn.Tanh(),
     )
 
@@ -53,21 +66,23 @@ def backbone_params_schema(loss_names: tuple[str, ...]) -> dict:
     """JSON schema properties of the parameters every ``ConvGroupActionModel`` takes."""
     weights = {"type": "object", "additionalProperties": False,
                "properties": {name: {"type": "number", "minimum": 0} for name in loss_names}}
-    return {"hidden_channels": CHANNELS, "latent_channels": CHANNELS, "loss_weights": weights}
+    stride = {"enum": [2, 4], "description": "input size / latent size: 4 is the authors' (7x7 for 28x28); "
+                                            "2 gives a twice as fine latent grid (README, 'SO(2), measured')"}
+    return {"hidden_channels": CHANNELS, "latent_channels": CHANNELS, "latent_stride": stride, "loss_weights": weights}
 
 
 class ConvGroupActionModel(GroupActionModel):
     """A model on the authors' encoder and decoder; subclasses add how the group acts and their losses."""
 
     def __init__(self, group: Group, in_channels: int = 1, spatial_dims: int = 2, hidden_channels: int = 32,
-                 latent_channels: int = 64, loss_weights: dict[str, float] | None = None):
+                 latent_channels: int = 64, latent_stride: int = 4, loss_weights: dict[str, float] | None = None):
         super().__init__()
         self.group = group
         self.spatial_dims, self.latent_channels = spatial_dims, latent_channels
         self.loss_weights = dict(loss_weights or self.default_loss_weights())
         self.check_loss_weights()
-        self.encoder = encoder(in_channels, hidden_channels, latent_channels, spatial_dims)
-        self.decoder = decoder(latent_channels, hidden_channels, in_channels, spatial_dims)
+        self.encoder = encoder(in_channels, hidden_channels, latent_channels, spatial_dims, latent_stride)
+        self.decoder = decoder(latent_channels, hidden_channels, in_channels, spatial_dims, latent_stride)
 
     def encode(self, x):
         return self.encoder(x)
