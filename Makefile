@@ -43,6 +43,7 @@ check-tables: setup
 	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rmsnorm.yaml $(TABLES_ONLY) table1
 	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/c4_rbmnist.yaml $(TABLES_ONLY) table1
 	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/adrenal28.yaml $(TABLES_ONLY) table1
+	$(RUN) snakemake --profile $(PAPER) --configfile $(PAPER)/settings.yaml $(PAPER)/so2.yaml $(TABLES_ONLY) table1
 	git diff --exit-code --stat -- results/
 
 lint: setup
