@@ -6,8 +6,7 @@ import pytest
 
 from ald.paper import values as paper_values
 from ald.metrics import rmse_on_model_scale
-from ald.paper.tables import METRICS, load_metrics, table1, table1_display, write_table
-from ald.probes import INPUTS
+from ald.paper.tables import METRICS, PROBE_INPUTS, load_metrics, table1, table1_display, write_table
 
 METRIC_KEYS = {name: key for key, name in METRICS}
 from conftest import REPO
@@ -83,7 +82,7 @@ TRACKED_TABLES = sorted(REPO.glob("results/**/tables/table[123].csv"))
 
 def probe_entry(result: dict, row: pd.Series) -> dict:
     """The entry of a probe file that a Table 3 row reads: its probe family on its input."""
-    (entry,) = [e for e in result["probes"] if e["family"] == row["probe"] and INPUTS[e["input"]] == row["input"]]
+    (entry,) = [e for e in result["probes"] if e["family"] == row["probe"] and PROBE_INPUTS[e["input"]] == row["input"]]
     return entry
 
 

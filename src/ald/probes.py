@@ -27,7 +27,6 @@ from sklearn.preprocessing import StandardScaler
 from .training import load_run
 
 PARTS = ("z", "z_i", "z_v")
-INPUTS = {"tx": "T_g(x)", "x": "x"}  # probe input -> how tables name it
 
 
 def classifier(family: str, settings: dict, seed: int):

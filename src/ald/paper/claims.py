@@ -18,9 +18,8 @@ from typing import Callable
 
 import pandas as pd
 
-from ..probes import INPUTS
 from . import values as paper_values
-from .tables import LOWER_IS_BETTER, paper_metric, write_table
+from .tables import LOWER_IS_BETTER, PROBE_INPUTS, paper_metric, write_table
 
 HOLDS, FAILS, MIXED, UNTESTABLE = "holds", "does not hold", "mixed", "cannot test here"
 
@@ -349,7 +348,7 @@ def load_evidence(tables: dict[str, Path], sweep: dict[str, dict[str, Path]], ch
         for tau, path in files.items():
             for entry in json.loads(Path(path).read_text())["probes"]:
                 z_v = entry["parts"]["z_v"]
-                key = f"{name} ({entry['family']} on {INPUTS[entry['input']]})"
+                key = f"{name} ({entry['family']} on {PROBE_INPUTS[entry['input']]})"
                 curves.setdefault(key, {})[float(tau)] = math.nan if z_v is None else z_v["accuracy"]
     checked = {d: json.loads(Path(path).read_text()) for d, path in checks.items()}
     return Evidence(read("table1"), read("table2"), read("table3"), curves, checked)

@@ -15,8 +15,9 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
-from ..probes import INPUTS, first_probe  # noqa: E402
+from ..probes import first_probe  # noqa: E402
 from ..training import load_run  # noqa: E402
+from .tables import PROBE_INPUTS  # noqa: E402
 from .values import TABLE3  # noqa: E402
 
 VARIANT_LABELS = {"inv_only": r"$L_{inv}$ only", "const_only": r"$L_{const}$ only", "both": r"$L_{inv}+L_{const}$"}
@@ -115,7 +116,7 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path]) -> No
         frac_ax.plot(taus, [r["n_variant_channels"] / r["n_channels"] for r in rows], "o-", color=color, label=dataset)
     probe = first_probe(rows[0])
     acc_ax.set(xlabel=r"mask threshold $\tau$", ylabel="test accuracy (%)",
-               title=f"{probe['family']} probe accuracy on the latent of {INPUTS[probe['input']]}")
+               title=f"{probe['family']} probe accuracy on the latent of {PROBE_INPUTS[probe['input']]}")
     frac_ax.set(xlabel=r"mask threshold $\tau$", ylabel="fraction of variant channels", ylim=(-0.05, 1.05),
                 title=r"Channels assigned to $z_v$")
     acc_ax.legend(fontsize=7), frac_ax.legend(fontsize=7)

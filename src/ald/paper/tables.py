@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..metrics import rmse_on_model_scale
-from ..probes import INPUTS
 from . import values as paper_values
 
 # Our metric names; RMSE on both pixel scales. The paper's RMSE fits the models' [-1, 1] scale, not the
 # [0, 1] scale of its PSNR (claim i), so its value sits beside ours on [-1, 1]: like with like.
 METRICS = (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse_pm1", "RMSE [-1,1]"), ("rmse", "RMSE [0,1]"))
+PROBE_INPUTS = {"tx": "T_g(x)", "x": "x"}  # probes.inputs -> how tables, claims and figures name it
 PAPER_METRIC = {"PSNR": "PSNR", "SSIM": "SSIM", "RMSE [-1,1]": "RMSE"}  # ours -> the paper's column compared
 
 
@@ -138,7 +138,7 @@ def load_probes(paths: list[Path]) -> pd.DataFrame:
         for entry in result["probes"]:
             for part, scores in entry["parts"].items():
                 for metric in paper_values.TABLE3_METRICS:
-                    rows.append({**result["identity"], "probe": entry["family"], "input": INPUTS[entry["input"]],
+                    rows.append({**result["identity"], "probe": entry["family"], "input": PROBE_INPUTS[entry["input"]],
                                  "part": part, "metric": metric, "value": None if scores is None else scores[metric],
                                  "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
     return pd.DataFrame(rows)
