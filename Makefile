@@ -6,13 +6,23 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: setup demo test benchmark lint slurm-test check-tables clean-demo
+.PHONY: egl setup demo test benchmark lint slurm-test check-tables clean-demo
 
 setup: $(VENV)/.installed
+
+# The airplane renders (pyrender, PYOPENGL_PLATFORM=egl) need Debian's Mesa EGL libraries: installed when
+# missing and we are root, else named. Everything else works without them.
+EGL_PACKAGES := libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri
+egl:
+	@if ldconfig -p | grep -q 'libEGL_mesa.so.0'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -q $(EGL_PACKAGES) || { apt-get update -q && apt-get install -y -q $(EGL_PACKAGES); }; \
+	else echo "warning: offscreen rendering (the airplanes dataset) needs $(EGL_PACKAGES): sudo apt-get install $(EGL_PACKAGES)"; fi
 
 # torch first, alone: `pip install torch==2.13.0` takes the CPU build (never torchvision, which drags
 # in CUDA); constraints.txt then pins every other package exactly; medmnist goes in without its deps.
 $(VENV)/.installed: pyproject.toml constraints.txt
+	@$(MAKE) --no-print-directory egl
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet "torch==2.13.0"
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"

@@ -28,7 +28,7 @@ localrules:
 rule all:
     default_target: True
     input:
-        [f for files in PLAN.targets().values() for f in files],
+        PLAN.default_targets(),
 
 
 # One target per table and figure (table1 ... swap), from the same list as `all`.

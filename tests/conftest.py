@@ -9,6 +9,16 @@ from ald.sources.glyphs import prepare_glyphs
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ALD_SHARED_DATA", REPO.parent / "shared" / "data"))
 MNIST_MIRROR = SHARED_DATA / "mnist"
+AIRPLANE_MESHES = SHARED_DATA / "shapenet_airplanes"  # 5 real ShapeNetCore v2 airplanes
+SKIES = SHARED_DATA / "swimseg"  # 10 real SWIMSEG sky images
+
+
+def require_renders() -> tuple[Path, Path]:
+    """The real ShapeNet meshes and SWIMSEG skies, or a skip that says where they were looked for."""
+    if not any(AIRPLANE_MESHES.glob("02691156/*/models/model_normalized.obj")) or not any(SKIES.glob("images/*.png")):
+        pytest.skip(f"real ShapeNet airplanes / SWIMSEG skies not found under {SHARED_DATA} "
+                    "(set ALD_SHARED_DATA to a folder holding shapenet_airplanes/ and swimseg/)")
+    return AIRPLANE_MESHES, SKIES
 
 
 def require_mnist_mirror() -> Path:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ald.plan import ConfigError, Plan, Run
-from conftest import REPO
+from conftest import REPO, require_renders
 
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
 
@@ -118,8 +118,11 @@ def test_only_datasets_selects_runs_and_notes():
 
 def test_targets_are_the_tables_and_figures_and_their_inputs():
     plan = Plan(CONFIG)
-    assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure5", "swap",
-                                   "angles", "curves", "claims"]
+    assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure4", "renders",
+                                   "figure5", "swap", "angles", "curves", "claims"]
+    # airplanes is left out (no ShapeNet / SWIMSEG folders), so `all` leaves out its figures and says why
+    assert not any("figure4" in f or "renders" in f for f in plan.default_targets())
+    assert "sources.airplanes.shapenet: no folder given" in plan.missing_figure_reason("figure4")
     assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
     assert len(plan.table_inputs("table1")) == 54 and plan.table_inputs("table3")[0].startswith("results/probes/")
     assert {p.split("/")[4] for p in plan.table_inputs("table3")} == {"ald"}  # probes.models: [ald]
@@ -160,7 +163,42 @@ def test_a_gated_dataset_is_left_out_with_a_note_until_its_terms_are_accepted():
                for n in plan.table_notes("table2"))
     accepted = Plan(config_with(sources__oasis__accept_terms=True))
     assert {r.group for r in accepted.main_runs() if r.dataset == "brains"} == {"O", "SO3"}
-    assert not accepted.left_out
+    assert "brains" not in accepted.left_out
+
+
+def airplanes_config(**changes):
+    meshes, skies = require_renders()
+    return config_with(sources__airplanes__shapenet=str(meshes), sources__airplanes__swimseg=str(skies), **changes)
+
+
+def test_airplanes_are_left_out_until_their_folders_are_given_and_say_where_to_request_them():
+    plan = Plan(CONFIG)
+    reason = plan.left_out["airplanes"]
+    assert "https://shapenet.org/" in reason and "sources: {airplanes: {shapenet: /path/to/it}}" in reason
+    problems = problems_of(config_with(only_datasets=["airplanes"], sources__airplanes__shapenet="/x"))
+    assert problems[0].startswith("sources.airplanes.shapenet: /x is not a folder")
+
+
+def test_an_empty_airplanes_folder_fails_before_any_job(tmp_path):
+    problems = problems_of(config_with(sources__airplanes__shapenet=str(tmp_path), sources__airplanes__swimseg=str(tmp_path)))
+    assert len(problems) == 2 and all("holds no" in p for p in problems)
+    assert "02691156/*/models/model_normalized.obj" in problems[0] and "CC BY-NC 4.0" in problems[1]
+
+
+def test_airplanes_train_only_under_their_rendered_group_with_their_model_overrides():
+    plan = Plan(airplanes_config())
+    runs = [r for r in plan.main_runs() if r.dataset == "airplanes"]
+    assert {(r.group, r.model) for r in runs} == {("SO3", "ald")}  # groups [C4, SO2, O, SO3]; models: [ald]
+    assert not [r for r in plan.ablation_runs() if r.dataset == "airplanes"]  # ablations.groups [C4, O]
+    assert "airplanes" not in plan.figure_inputs("figure2")
+    assert plan.train_spec(runs[0])["model"]["lift_depth"] == 16
+    assert plan.figure_inputs("figure4") == {"airplanes": "results/models/airplanes/SO3/ald/seed42"}
+    assert plan.figure_inputs("renders") == {"airplanes": "data/prepared/airplanes.npz"}
+    assert any("lift_depth 16" in r["data"] for r in plan.parameter_rows())
+    bad = problems_of(airplanes_config(datasets__airplanes__model_params={"latent_channel": 8}))
+    assert bad[0].startswith("datasets.airplanes.model_params (for model ald).latent_channel: unknown key")
+    wrong = problems_of(airplanes_config(groups=["C4", "O"]))
+    assert wrong == ["groups: none of ['C4', 'O'] acts on dataset airplanes, which is 2-D renders related by SO3. Fix: add SO3"]
 
 
 def test_naming_a_gated_dataset_without_accepting_its_terms_is_refused():

@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from .paper import FIGURES, TABLES
+
 
 def cmd_fetch(args) -> None:
     import time
@@ -84,6 +86,8 @@ def cmd_figure(args) -> None:
     from .plan import input_files
 
     inputs = json.loads(args.inputs)
+    if not inputs:
+        raise ValueError(f"{args.figure} has nothing to show. {args.why or 'Its datasets are not in this run.'}")
     missing = [f for f in input_files(inputs) if not Path(f).exists()]
     if missing:
         raise FileNotFoundError(f"{args.figure} needs {len(missing)} missing input(s): {', '.join(missing)}. "
@@ -133,14 +137,15 @@ def parser() -> argparse.ArgumentParser:
             (["--run-dir"], req), identity, (["--out"], req),
             (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, families, inputs, C, max_iter, mlp", **req}))
     command("table", cmd_table, "write a table (csv, md, tex) from metrics or probe files",
-            (["table"], {"choices": ["table1", "table2", "table3", "parameters"]}),
+            (["table"], {"choices": TABLES}),
             (["--inputs"], {"nargs": "*", "default": [], "help": "metrics or probe files"}),
             (["--rows"], {"help": "JSON rows of the parameters table (ald.plan.Plan.parameter_rows)"}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the table"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **req}))
     command("figure", cmd_figure, "draw a figure (png and pdf)",
-            (["figure"], {"choices": ["figure2", "figure3", "figure5", "swap", "angles", "curves"]}),
+            (["figure"], {"choices": FIGURES}),
             (["--inputs"], {"help": "JSON: the run folders, probe, angles or history files it shows", **req}),
+            (["--why"], {"default": "", "help": "why the figure may have nothing to show (ald.plan.Plan.missing_figure_reason)"}),
             (["--test-seed"], {"type": int, **req}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
     command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",

@@ -24,11 +24,10 @@ import yaml
 from .groups import GROUPS
 from .models import MODELS, build_model
 from .pairs import RECIPES
+from .paper import FIGURES, RENDERED_FIGURES, TABLES
 from .sources import SOURCES, TermsNotAccepted, check_terms
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
-TABLES = ("table1", "table2", "table3", "parameters")
-FIGURES = ("figure2", "figure3", "figure5", "swap", "angles", "curves")
 
 
 class ConfigError(ValueError):
@@ -95,6 +94,8 @@ def registry_problems(config: dict) -> list[str]:
             unknown(f"sources.{name}", name, SOURCES, "source")
         else:
             problems += schema_problems(entry, SOURCES[name].params_schema, f"sources.{name}")
+            if SOURCES[name].check_params and not problems:
+                problems += SOURCES[name].check_params(entry)
     for name, entry in config["datasets"].items():
         kind = entry["recipe"]["kind"]
         if kind not in RECIPES:
@@ -114,6 +115,10 @@ def registry_problems(config: dict) -> list[str]:
             unknown(f"models.{name}.params.kind", kind, MODELS, "model kind")
             continue
         problems += schema_problems(entry["params"], model_params_schema(kind), f"models.{name}.params")
+        for dataset, dataset_entry in config["datasets"].items():
+            if dataset_entry["model_params"] and name in (dataset_entry["models"] or config["models"]):
+                problems += schema_problems(dataset_entry["model_params"], model_params_schema(kind, partial=True),
+                                            f"datasets.{dataset}.model_params (for model {name})")
         for group, overrides in entry["group_params"].items():
             if group not in GROUPS:
                 unknown(f"models.{name}.group_params", group, GROUPS, "group")
@@ -135,7 +140,8 @@ def reference_problems(config: dict) -> list[str]:
             missing(f"datasets.{name}.source", entry["source"], "sources")
     datasets = {"only_datasets": config["only_datasets"] or [], "tau_sweep.datasets": config["tau_sweep"]["datasets"],
                 "figures.latent_datasets": config["figures"]["latent_datasets"],
-                "figures.angle_datasets": config["figures"]["angle_datasets"]}
+                "figures.angle_datasets": config["figures"]["angle_datasets"],
+                "figures.swap_datasets": config["figures"]["swap_datasets"]}
     for key, names in datasets.items():
         for d in names:
             if d not in config["datasets"]:
@@ -153,11 +159,12 @@ def reference_problems(config: dict) -> list[str]:
     if problems:
         return problems
     for dataset, key, names in dataset_group_lists(config):
-        dims = dataset_dims(config, dataset)
-        if names and dims is not None and all(g in GROUPS for g in names) and not groups_acting_on(names, dims):
-            known = ", ".join(n for n, g in GROUPS.items() if g.spatial_dims == dims)
-            problems.append(f"{key}: none of {names} acts on dataset {dataset}, which is {dims}-D. "
-                            f"Fix: add a {dims}-D group ({known})")
+        source = SOURCES.get(config["datasets"][dataset]["source"])
+        if names and source is not None and all(g in GROUPS for g in names) and not groups_acting_on(names, source):
+            known = ", ".join(groups_acting_on(list(GROUPS), source))
+            kind = f"{source.spatial_dims}-D" + (f" renders related by {source.rendered_group}" if source.rendered_group else "")
+            fix = f"add {known}" if source.rendered_group else f"add a {source.spatial_dims}-D group ({known})"
+            problems.append(f"{key}: none of {names} acts on dataset {dataset}, which is {kind}. Fix: {fix}")
     for dataset in config["tau_sweep"]["datasets"]:
         source = SOURCES.get(config["datasets"][dataset]["source"])
         if source and not source.labelled:
@@ -179,27 +186,29 @@ def terms_problem(config: dict, dataset: str) -> str | None:
     return None
 
 
-def dataset_dims(config: dict, dataset: str) -> int | None:
-    source = SOURCES.get(config["datasets"][dataset]["source"])
-    return source.spatial_dims if source else None
-
-
-def groups_acting_on(names: list[str], dims: int) -> list[str]:
-    """The groups of ``names`` that act on ``dims``-D data: each dataset trains under those of its own kind."""
-    return [g for g in names if GROUPS[g].spatial_dims == dims]
+def groups_acting_on(names: list[str], source) -> list[str]:
+    """The groups of ``names`` that act on a source's data: each dataset trains under those of its own
+    kind, and rendered pairs only under the group they were rendered with."""
+    if source.rendered_group:
+        return [g for g in names if g == source.rendered_group]
+    return [g for g in names if GROUPS[g].spatial_dims == source.spatial_dims]
 
 
 def dataset_group_lists(config: dict):
-    """(dataset, config key, group names) of every group list a dataset is trained under (an empty list
-    asks for no such runs)."""
+    """(dataset, config key, group names) of every group list a dataset must be trained under (an empty
+    list asks for no such runs). Rendered pairs come with their own group: the ablations and figures
+    lists may leave it out (no ablation runs; figures show the dataset under its group)."""
     selected = config["only_datasets"] or list(config["datasets"])
+    rendered = {d for d in config["datasets"] if (s := SOURCES.get(config["datasets"][d]["source"])) and s.rendered_group}
     for d in selected:
         yield d, "groups", config["groups"]
-        yield d, "ablations.groups", config["ablations"]["groups"]
+        if d not in rendered:
+            yield d, "ablations.groups", config["ablations"]["groups"]
     for d in config["tau_sweep"]["datasets"]:
         yield d, "tau_sweep.groups", config["tau_sweep"]["groups"]
     for d in config["figures"]["latent_datasets"] + selected:
-        yield d, "figures.groups", config["figures"]["groups"]
+        if d not in rendered:
+            yield d, "figures.groups", config["figures"]["groups"]
 
 
 def coerce_strings(value, schema: dict):
@@ -281,7 +290,7 @@ def input_files(inputs) -> list[str]:
     """The files behind a figure's inputs: probe files and histories, and each run folder's checkpoint and record."""
     if isinstance(inputs, dict):
         return [f for item in inputs.values() for f in input_files(item)]
-    return [inputs] if inputs.endswith((".json", ".csv")) else [f"{inputs}/best.pt", f"{inputs}/run.json"]
+    return [inputs] if inputs.endswith((".json", ".csv", ".npz")) else [f"{inputs}/best.pt", f"{inputs}/run.json"]
 
 
 def source_settings(params: dict) -> str:
@@ -322,11 +331,14 @@ class Plan:
         names += [f"{self.config['ablations']['model']}-{v}" for v in self.config["ablations"]["variants"]]
         return names + [self.tau_model(t) for t in sweep["taus"] if self.tau_model(t) not in names]
 
-    def model_params(self, model: str, group: str) -> dict:
-        """Constructor parameters of a model or variant, resolved from the config."""
+    def model_params(self, model: str, group: str, dataset: str | None = None) -> dict:
+        """Constructor parameters of a model or variant, resolved from the config: the model's, then its
+        group's, then the dataset's overrides."""
         base, variant = split_model(model)
         entry = self.config["models"][base]
         params = dict(entry["params"], **entry["group_params"].get(group, {}))
+        if dataset is not None:
+            params.update(self.config["datasets"][dataset]["model_params"])
         if variant.startswith("tau"):
             params["tau"] = float(variant[3:])
         elif variant:
@@ -352,7 +364,10 @@ class Plan:
         """The groups of a config list (``groups``, ``ablations.groups`` ...) that act on ``dataset``."""
         section, _, field_ = key.rpartition(".")
         names = (self.config[section] if section else self.config)[field_]
-        return groups_acting_on(names, dataset_dims(self.config, dataset))
+        return groups_acting_on(names, self.source(dataset))
+
+    def source(self, dataset: str):
+        return SOURCES[self.config["datasets"][dataset]["source"]]
 
     def main_runs(self) -> list[Run]:
         c = self.config
@@ -419,9 +434,17 @@ class Plan:
         return [f"{self.results}/figures/{figure}.{ext}" for ext in ("png", "pdf")]
 
     def targets(self) -> dict[str, list[str]]:
-        """Every artifact of the paper by target name; `all` is their union."""
+        """Every artifact of the paper by target name."""
         return {**{t: self.table_files(t) for t in TABLES}, **{f: self.figure_files(f) for f in FIGURES},
                 "claims": self.claims_files()}
+
+    def default_targets(self) -> list[str]:
+        """What `all` builds: every target, but the rendered-pair figures only when one of their datasets is in."""
+        skip = RENDERED_FIGURES if not self.swap_datasets() else ()
+        return [f for target, files in self.targets().items() if target not in skip for f in files]
+
+    def swap_datasets(self) -> list[str]:
+        return [d for d in self.config["figures"]["swap_datasets"] if d in self.datasets]
 
     def claims_files(self) -> list[str]:
         return [f"{self.results}/claims.{ext}" for ext in ("csv", "md")]
@@ -455,7 +478,7 @@ class Plan:
             source_npz=self.source_npz(run.dataset),
             recipe=self.config["datasets"][run.dataset]["recipe"],
             group=run.group,
-            model=self.model_params(run.model, run.group),
+            model=self.model_params(run.model, run.group, run.dataset),
             seed=int(run.seed),
             epochs=training["epochs"],
             batch_size=training["batch_size"],
@@ -467,19 +490,25 @@ class Plan:
         )
 
     def parameter_rows(self) -> list[dict]:
-        """Each configured model built for each group on each layout of the datasets (channels, dims)."""
-        layouts = sorted({(SOURCES[self.config["datasets"][d]["source"]].channels,
-                           SOURCES[self.config["datasets"][d]["source"]].spatial_dims) for d in self.datasets})
-        rows = []
+        """Each configured model built for each group on each layout of the datasets (channels, dims and the
+        dataset's model overrides), as the runs build it."""
+        rows, seen = [], set()
         for name, entry in self.config["models"].items():
             for group in self.config["groups"]:
-                for channels, dims in layouts:
-                    if GROUPS[group].spatial_dims != dims:
+                for dataset in sorted(self.datasets, key=lambda d: (self.source(d).channels, self.source(d).spatial_dims)):
+                    source = self.source(dataset)
+                    if group not in self.groups(dataset) or name not in self.models_of(dataset):
                         continue
-                    model = build_model(self.model_params(name, group), GROUPS[group], channels, dims)
+                    overrides = self.config["datasets"][dataset]["model_params"]
+                    data = f"{source.channels} channel(s), {source.spatial_dims}-D" + "".join(
+                        f", {k} {v}" for k, v in sorted(overrides.items()))
+                    if (name, group, data) in seen:
+                        continue
+                    seen.add((name, group, data))
+                    model = build_model(self.model_params(name, group, dataset), GROUPS[group], source.channels,
+                                        source.spatial_dims)
                     rows.append(dict(model=name, paper_column=entry["paper_column"], kind=entry["params"]["kind"],
-                                     group=group, data=f"{channels} channel(s), {dims}-D",
-                                     parameters=sum(p.numel() for p in model.parameters())))
+                                     group=group, data=data, parameters=sum(p.numel() for p in model.parameters())))
         return rows
 
     def table_inputs(self, table: str) -> list[str]:
@@ -497,8 +526,10 @@ class Plan:
         return SOURCES[self.config["datasets"][dataset]["source"]].labelled
 
     def first_seed_run(self, dataset: str, model: str) -> Run:
-        """The run a figure shows: the first seed, under the first of ``figures.groups`` that acts on the data."""
-        return Run(dataset, self.groups(dataset, "figures.groups")[0], model, self.config["seeds"][0])
+        """The run a figure shows: the first seed, under the first of ``figures.groups`` that acts on the data
+        (rendered pairs: under their own group)."""
+        groups = self.groups(dataset, "figures.groups") or self.groups(dataset)
+        return Run(dataset, groups[0], model, self.config["seeds"][0])
 
     def first_seed_run_dir(self, dataset: str, model: str) -> str:
         return self.run_dir(self.first_seed_run(dataset, model))
@@ -507,7 +538,9 @@ class Plan:
         """What a figure shows: run folders, probe files or histories, nested as the figure's drawing function takes them."""
         if figure == "figure2":  # {dataset: {variant: run folder}} of the first seed's ablation models
             return {d: {self.variant_label(m): self.first_seed_run_dir(d, m) for m in self.ablation_models()}
-                    for d in self.datasets}
+                    for d in self.datasets if self.groups(d, "ablations.groups")}
+        if figure == "renders":  # {dataset: prepared .npz}
+            return {d: self.source_npz(d) for d in self.swap_datasets()}
         if figure == "figure3":  # {curve: {tau: probe file}}
             sweep, curves = self.config["tau_sweep"], {}
             several = len(sweep["seeds"]) > 1 or any(len(self.groups(d, "tau_sweep.groups")) > 1 for d in sweep["datasets"])
@@ -526,8 +559,18 @@ class Plan:
             shown = [d for d in self.config["figures"]["angle_datasets"] if d in self.datasets]
             return {d: {g: {str(s): self.angles_file(Run(d, g, model, s)) for s in self.config["seeds"]}
                         for g in self.groups(d) if not GROUPS[g].exact} for d in shown}
-        # figure5, swap: {dataset: run folder}
-        return {d: self.first_seed_run_dir(d, model) for d in self.config["figures"]["latent_datasets"]}
+        # figure5, swap, figure4: {dataset: run folder}
+        shown = self.swap_datasets() if figure == "figure4" else self.config["figures"]["latent_datasets"]
+        return {d: self.first_seed_run_dir(d, model) for d in shown}
+
+    def missing_figure_reason(self, figure: str) -> str | None:
+        """Why a figure has nothing to show (its datasets are left out or not configured), or None."""
+        if figure not in RENDERED_FIGURES or self.swap_datasets():
+            return None
+        wanted = self.config["figures"]["swap_datasets"]
+        reasons = [f"{d}: {self.left_out.get(d, 'not selected (only_datasets)')}" for d in wanted]
+        return (f"{figure} shows figures.swap_datasets ({', '.join(wanted) or 'none configured'}), and none is "
+                f"in this run. " + " ".join(reasons))
 
     def figure_input_files(self, figure: str) -> list[str]:
         return input_files(self.figure_inputs(figure))

@@ -7,6 +7,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+from ald.paper import FIGURES, TABLES
 from ald.plan import ConfigError, Plan, Run
 
 try:
@@ -43,8 +44,8 @@ wildcard_constraints:
     seed=r"\d+",
     source=one_of(SETTINGS["sources"]),
     analysis="metrics|probes|checks|angles",
-    table="table[123]|parameters",
-    figure="figure2|figure3|figure5|swap|angles|curves",
+    table="|".join(TABLES),
+    figure="|".join(FIGURES),
 
 
 def run_of(w):

@@ -40,9 +40,10 @@ rule make_figure:
         ENV
     params:
         inputs=lambda w: quoted_json(PLAN.figure_inputs(w.figure)),
+        why=lambda w: shlex.quote(PLAN.missing_figure_reason(w.figure) or ""),
         test_seed=SETTINGS["evaluation"]["test_seed"],
     shell:
-        "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs}"
+        "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs} --why {params.why}"
         " --test-seed {params.test_seed} --outputs {output} > {log} 2>&1"
 
 

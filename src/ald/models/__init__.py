@@ -102,10 +102,8 @@ def build_model(spec: dict, group: Group, in_channels: int, spatial_dims: int) -
     """A model from its config entry ``{kind: ald, ...}``: every other key is a constructor argument.
 
     ``in_channels`` and ``spatial_dims`` come from the dataset; a group that cannot act on data of
-    that many spatial dims is refused.
+    that many spatial dims, nor on a feature volume lifted from it (2-D under a 3-D group), is refused.
     """
-    if group.spatial_dims != spatial_dims:
-        raise ValueError(f"group {group.name} acts on {group.spatial_dims}-D data but the dataset is {spatial_dims}-D")
     params = dict(spec)
     cls = MODELS.lookup(params.pop("kind"))
     return cls(group, in_channels=in_channels, spatial_dims=spatial_dims, **params)

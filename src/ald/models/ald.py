@@ -49,13 +49,13 @@ class ALD(ConvGroupActionModel):
     def mask(self) -> torch.Tensor:
         """Per-channel 0/1 mask (1 = variant), shaped to broadcast over batch and space."""
         m = StraightThroughMask.apply(self.mask_logits, self.tau)
-        return m.view(1, -1, *([1] * self.spatial_dims))
+        return m.view(1, -1, *([1] * self.latent_dims))
 
     def variant_channels(self):
         return torch.sigmoid(self.mask_logits.detach()) > self.tau
 
     def encode(self, x):
-        z = self.encoder(x)
+        z = super().encode(x)
         return rms_normalise(z) if self.latent_rms_norm else z
 
     def split(self, z):

@@ -1,5 +1,12 @@
 """Convolutional encoder and decoder shared by the models, for 2-D images and 3-D volumes alike, and
-``ConvGroupActionModel``, the base of every model built on them (ALD, GALR, EquivNR)."""
+``ConvGroupActionModel``, the base of every model built on them (ALD, GALR, EquivNR).
+
+2-D images under a 3-D group (renders of objects under SO(3)): the encoder's 2-D feature map
+(B, C, H, W) is lifted into a feature volume (B, C / lift_depth, lift_depth, H, W) by reshaping channels
+into depth, as equivariant neural rendering does; the group acts on that volume with the same ``act``
+as on 3-D data, and the decoder reads it flattened back into channels. The latent then has
+``latent_channels / lift_depth`` channels, and that is what a mask or a partition splits.
+"""
 
 from __future__ import annotations
 
@@ -68,24 +75,56 @@ def backbone_params_schema(loss_names: tuple[str, ...]) -> dict:
                "properties": {name: {"type": "number", "minimum": 0} for name in loss_names}}
     stride = {"enum": [2, 4], "description": "input size / latent size: 4 is the authors' (7x7 for 28x28); "
                                             "2 gives a twice as fine latent grid (README, 'SO(2), measured')"}
-    return {"hidden_channels": CHANNELS, "latent_channels": CHANNELS, "latent_stride": stride, "loss_weights": weights}
+    depth = {"type": "integer", "minimum": 1, "description": "2-D data under a 3-D group: the depth of the latent "
+                                                              "feature volume (latent_channels must be a multiple)"}
+    return {"hidden_channels": CHANNELS, "latent_channels": CHANNELS, "latent_stride": stride, "lift_depth": depth,
+            "loss_weights": weights}
 
 
 class ConvGroupActionModel(GroupActionModel):
     """A model on the authors' encoder and decoder; subclasses add how the group acts and their losses."""
 
     def __init__(self, group: Group, in_channels: int = 1, spatial_dims: int = 2, hidden_channels: int = 32,
-                 latent_channels: int = 64, latent_stride: int = 4, loss_weights: dict[str, float] | None = None):
+                 latent_channels: int = 64, latent_stride: int = 4, lift_depth: int = 16,
+                 loss_weights: dict[str, float] | None = None):
         super().__init__()
         self.group = group
-        self.spatial_dims, self.latent_channels = spatial_dims, latent_channels
+        self.spatial_dims = spatial_dims
+        self.lift_depth = lifted_depth(group, spatial_dims, latent_channels, lift_depth)
+        self.latent_dims = group.spatial_dims
+        self.latent_channels = latent_channels // (self.lift_depth or 1)  # what the group acts on, channel by channel
         self.loss_weights = dict(loss_weights or self.default_loss_weights())
         self.check_loss_weights()
         self.encoder = encoder(in_channels, hidden_channels, latent_channels, spatial_dims, latent_stride)
         self.decoder = decoder(latent_channels, hidden_channels, in_channels, spatial_dims, latent_stride)
 
     def encode(self, x):
-        return self.encoder(x)
+        return self.lift(self.encoder(x))
 
     def decode(self, z):
-        return self.decoder(z)
+        return self.decoder(self.flatten(z))
+
+    def lift(self, features: torch.Tensor) -> torch.Tensor:
+        """The encoder's features as the latent the group acts on: a feature volume for 2-D data under a 3-D group."""
+        if not self.lift_depth:
+            return features
+        b, c, h, w = features.shape
+        return features.view(b, c // self.lift_depth, self.lift_depth, h, w)
+
+    def flatten(self, z: torch.Tensor) -> torch.Tensor:
+        """The inverse of ``lift``: what the decoder reads."""
+        return z.flatten(1, 2) if self.lift_depth else z
+
+
+def lifted_depth(group: Group, spatial_dims: int, latent_channels: int, lift_depth: int) -> int | None:
+    """``lift_depth`` when 2-D data is modelled under a 3-D group, else None; a depth that does not divide
+    the latent channels is refused."""
+    if group.spatial_dims == spatial_dims:
+        return None
+    if (spatial_dims, group.spatial_dims) != (2, 3):
+        raise ValueError(f"group {group.name} acts on {group.spatial_dims}-D data but the dataset is {spatial_dims}-D; "
+                         "only 2-D images under a 3-D group can be lifted (renders of objects under SO(3))")
+    if latent_channels % lift_depth:
+        raise ValueError(f"latent_channels ({latent_channels}) must be a multiple of lift_depth ({lift_depth}) to lift "
+                         f"the 2-D latent into a feature volume; e.g. latent_channels: {lift_depth * max(1, latent_channels // lift_depth)}")
+    return lift_depth

@@ -60,11 +60,11 @@ class GALR(ConvGroupActionModel):
         if not 0 <= n_variant <= channels:
             raise ValueError(f"n_variant must be between 0 and latent_channels ({channels}), got {n_variant}")
         self.latent_rms_norm = latent_rms_norm
-        self.attention = LatentAttention(channels, self.spatial_dims, key_channels) if attention else nn.Identity()
+        self.attention = LatentAttention(channels, self.latent_dims, key_channels) if attention else nn.Identity()
         self.register_buffer("variant", torch.arange(channels) < n_variant)  # fixed, never trained
 
     def encode(self, x):
-        z = self.attention(self.encoder(x))
+        z = self.attention(super().encode(x))
         return rms_normalise(z) if self.latent_rms_norm else z
 
     def variant_channels(self):

@@ -2,3 +2,7 @@
 
 These read only the files the pipeline wrote (metrics, probes, run records and trained runs).
 """
+
+TABLES = ("table1", "table2", "table3", "parameters")
+FIGURES = ("figure2", "figure3", "figure4", "renders", "figure5", "swap", "angles", "curves")
+RENDERED_FIGURES = ("figure4", "renders")  # of figures.swap_datasets: rendered pairs (airplanes)

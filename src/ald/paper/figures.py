@@ -16,6 +16,7 @@ import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
 from ..probes import first_probe  # noqa: E402
+from ..sources import load_split  # noqa: E402
 from ..training import load_run  # noqa: E402
 from .tables import PROBE_INPUTS  # noqa: E402
 from .values import TABLE3  # noqa: E402
@@ -162,14 +163,41 @@ def latent_magnitude_figure(panels: dict[str, tuple], paths: list[Path], n_examp
     save(fig, paths)
 
 
+def swap_partners(metadata: dict[str, np.ndarray], n_pairs: int) -> list[tuple[int, int]]:
+    """Index pairs to swap latents between: items 2r and 2r+1, or, for rendered pairs (which record each
+    item's object, view and sky), items that differ in pose and in sky, from as many objects as there are."""
+    if "sky" not in metadata:
+        return [(2 * r, 2 * r + 1) for r in range(n_pairs)]
+    sky, view = metadata["sky"], metadata["view_a"]
+    pose = np.stack([metadata["object"], view], 1)
+    partners, used = [], set()
+    for i in np.argsort(np.arange(len(sky)) % n_pairs, kind="stable"):  # spread over the split's objects
+        j = next((j for j in range(len(sky)) if sky[j] != sky[i] and (pose[j] != pose[i]).any() and j not in used), None)
+        if i in used or j is None:
+            continue
+        partners.append((int(i), j))
+        used.update((int(i), j))
+        if len(partners) == n_pairs:
+            return partners
+    raise ValueError(f"fewer than {n_pairs} pairs of items differ in both pose and sky in this split")
+
+
+SWAP_TITLES = {"swap": ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"],
+               "figure4": ["input 1 (pose 1, sky 1)", "input 2 (pose 2, sky 2)", "[z_v1; z_i2]\nwant: pose 1, sky 2",
+                           "[z_v2; z_i1]\nwant: pose 2, sky 1"]}
+
+
 @torch.no_grad()
-def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int = 3) -> None:
-    """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1], per dataset."""
-    titles = ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"]
-    fig, axes = plt.subplots(n_pairs * len(panels), 4, figsize=(6.4, 1.45 * n_pairs * len(panels)), squeeze=False)
-    for p, (dataset, (model, pairs)) in enumerate(panels.items()):
-        for r in range(n_pairs):
-            x = pairs.batch(torch.tensor([2 * r, 2 * r + 1])).x
+def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int = 3, figure: str = "swap") -> None:
+    """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1], per dataset.
+
+    ``panels``: dataset -> (model, test pairs, partner index pairs (``swap_partners``)).
+    """
+    titles = SWAP_TITLES[figure]
+    fig, axes = plt.subplots(n_pairs * len(panels), 4, figsize=(7.2, 1.6 * n_pairs * len(panels)), squeeze=False)
+    for p, (dataset, (model, pairs, partners)) in enumerate(panels.items()):
+        for r, (i, j) in enumerate(partners[:n_pairs]):
+            x = pairs.batch(torch.tensor([i, j])).x
             z_v, z_i = model.split(model.encode(x))
             swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
             for c, img in enumerate([x[0:1], x[1:2], swapped[0:1], swapped[1:2]]):
@@ -177,7 +205,38 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
         axes[p * n_pairs, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}", fontsize=6)
     for c, title in enumerate(titles):
         axes[0, c].set_title(title, fontsize=8)
-    fig.suptitle("Latent swap", fontsize=8)
+    heading = {"swap": "Latent swap",
+               "figure4": "Figure 4: latent swap on test renders (objects and skies held out from training)\n"
+                          "the paper's claim: pose goes with z_v, the sky with z_i"}[figure]
+    fig.suptitle(heading, fontsize=8)
+    save(fig, paths)
+
+
+def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int = 8) -> None:
+    """Rendered samples: per dataset, one row per object (every split), its first ``n_views`` views by rotation
+    index, each over the sky crop of the pair it was drawn in."""
+    rows = []
+    for dataset, npz in inputs.items():
+        with np.load(npz) as data:
+            ids, skipped = data["object_ids"], data["skipped_ids"]
+            for split in ("train", "val", "test"):
+                x, objects, views = data[f"{split}_x"], data[f"{split}_object"], data[f"{split}_view_a"]
+                for o in np.unique(objects):
+                    items = np.flatnonzero(objects == o)
+                    _, first = np.unique(views[items], return_index=True)  # one item per view, by view index
+                    chosen = items[first[:n_views]]
+                    rows.append((f"{dataset} {split}\n{ids[o][:8]}", x[chosen], views[chosen]))
+        note = f" ({len(skipped)} mesh(es) skipped)" if len(skipped) else ""
+    fig, axes = plt.subplots(len(rows), n_views, figsize=(1.1 * n_views, 1.15 * len(rows)), squeeze=False)
+    for r, (label, images, views) in enumerate(rows):
+        for c in range(n_views):
+            axes[r, c].axis("off")
+            if c < len(images):
+                axes[r, c].imshow(images[c].transpose(1, 2, 0))
+                axes[r, c].set_title(f"view {views[c]}", fontsize=6)
+        axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
+        axes[r, 0].set_ylabel(label, fontsize=6)
+    fig.suptitle(f"Rendered samples: objects (rows) under the shared SO(3) rotations (columns){note}", fontsize=8)
     save(fig, paths)
 
 
@@ -300,6 +359,14 @@ def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
         angle_figure(inputs, paths)
     elif figure == "curves":  # {"dataset group": {model: {seed: history.csv}}}
         training_curves_figure(inputs, paths)
-    else:  # figure5 / swap: {dataset: run folder}
-        drawing = latent_magnitude_figure if figure == "figure5" else latent_swap_figure
-        drawing({dataset: model_and_pairs(run_dir) for dataset, run_dir in inputs.items()}, paths)
+    elif figure == "renders":  # {dataset: prepared .npz}
+        render_grid_figure(inputs, paths)
+    elif figure == "figure5":  # {dataset: run folder}
+        latent_magnitude_figure({dataset: model_and_pairs(run_dir) for dataset, run_dir in inputs.items()}, paths)
+    else:  # swap, figure4: {dataset: run folder}
+        panels = {}
+        for dataset, run_dir in inputs.items():
+            run = load_run(run_dir)
+            partners = swap_partners(load_split(run.spec.source_npz, "test"), 3)
+            panels[dataset] = (run.model, run.pairs("test", test_seed), partners)
+        latent_swap_figure(panels, paths, figure=figure)

@@ -33,20 +33,30 @@ class Source:
     files: dict[str, RemoteFile] = field(default_factory=dict)  # official files; none for generated data
     labelled: bool = True  # False: {split}_y holds -1 (no class label); the probes leave such a source out
     terms: str | None = None  # data use terms the config must accept (`accept_terms: true`) before a download
+    rendered_group: str | None = None  # rendered pairs: the one group whose elements relate them (airplanes: SO3)
+    user_folders: dict[str, str] = field(default_factory=dict)  # config key -> what the user must supply, and its terms
+    check_params: Callable[[dict], list[str]] | None = None  # problems of a config entry, found before any job runs
 
 
 class TermsNotAccepted(ValueError):
-    """A gated source's data use terms were not accepted in the config."""
+    """A gated source's data use terms were not accepted, or its user-supplied folders not named, in the config."""
 
 
 def check_terms(name: str, params: dict) -> None:
-    """Refuse a gated source whose config entry does not say ``accept_terms: true``."""
+    """Refuse a gated source whose config entry does not say ``accept_terms: true``, or does not name a
+    folder the user must supply."""
     source = get_source(name)
     if source.terms and params.get("accept_terms") is not True:
         raise TermsNotAccepted(
             f"sources.{name}.accept_terms: the {name} data comes under its own terms: {source.terms}. "
             f"Fix: read them, then set `sources: {{{name}: {{accept_terms: true}}}}` in your config."
         )
+    for key, what in source.user_folders.items():
+        if params.get(key) is None:
+            raise TermsNotAccepted(
+                f"sources.{name}.{key}: no folder given. It is the {what}. "
+                f"Fix: set `sources: {{{name}: {{{key}: /path/to/it}}}}` in your config."
+            )
 
 
 SOURCES = Registry("source")
@@ -97,4 +107,4 @@ def load_split(path: Path, split: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-from . import adrenal, glyphs, mnist, oasis, volumes  # noqa: E402,F401  (registers the built-in sources)
+from . import adrenal, airplanes, glyphs, mnist, oasis, volumes  # noqa: E402,F401  (registers the built-in sources)
