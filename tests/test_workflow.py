@@ -153,7 +153,7 @@ def test_demo_end_to_end(tmp_path):
     for name in ("table1", "table2", "table3"):
         for ext in ("csv", "md", "tex"):
             assert (results / f"tables/{name}.{ext}").stat().st_size > 0
-    for name in ("figure2", "figure3", "figure5", "swap", "angles", "curves"):
+    for name in ("figure2", "figure3", "figure4", "renders", "figure5", "swap", "angles", "curves"):
         for ext in ("png", "pdf"):
             assert (results / f"figures/{name}.{ext}").stat().st_size > 10_000
     report = snakemake("--profile", "profiles/demo", "--configfile", str(config), "--report", str(tmp_path / "report.html"))
@@ -161,7 +161,8 @@ def test_demo_end_to_end(tmp_path):
     table3 = pd.read_csv(results / "tables/table3.csv")
     assert set(table3["part"]) == {"z", "z_i", "z_v"} and table3.loc[table3.part == "z", "mean"].min() > 20
     table = check_table_traces_to_metrics(results)
-    assert set(table["group"]) == {"C4", "SO2", "O", "SO3"} and set(table["paper_row"]) == {"RMNIST", "RBMN", "Adrenals"}
+    assert set(table["group"]) == {"C4", "SO2", "O", "SO3"}
+    assert set(table["paper_row"]) == {"RMNIST", "RBMN", "Adrenals", "Airplanes"}
     verdicts = pd.read_csv(results / "claims.csv")
     assert list(verdicts["claim"]) == list("abcdefghi") and verdicts["verdict"].str.len().min() > 0
     assert (results / "claims.md").read_text().count("\n| ") == 10  # header and one row per claim

@@ -617,6 +617,9 @@ class Plan:
         if table == "table1":
             notes += [f"{d}: only {', '.join(self.models_of(d))} (datasets.{d}.models); the other columns show —."
                       for d in self.datasets if self.models_of(d) != self.models]
+            notes += [f"{d} (row Airplanes) is supplementary, ours only: the paper prints no number for this dataset "
+                      "(it shows it only in Figure 4)." for d in self.datasets
+                      if c["datasets"][d]["paper_row"] == "Airplanes"]
             left_out = [m for m in c["models"] if m not in self.models]
             columns = lambda names: ", ".join(sorted({c["models"][m]["paper_column"] for m in names}))
             notes.append(
@@ -630,6 +633,9 @@ class Plan:
         if table == "table2":
             weights = ", ".join(f"{v}: {w}" for v, w in c["ablations"]["variants"].items())
             notes.append(f"Variants (loss weights overriding the model's): {weights}; 'both' is the full method.")
+            notes += [f"Dataset {d} has no ablation runs: its pairs are rendered under {self.source(d).rendered_group}, "
+                      f"which ablations.groups ({', '.join(c['ablations']['groups'])}) does not name."
+                      for d in self.datasets if not self.groups(d, "ablations.groups")]
         if table == "table3":
             notes += [f"Dataset {d} is not probed: its source {c['datasets'][d]['source']} has no class labels."
                       for d in self.datasets if not self.labelled(d)]

@@ -179,7 +179,9 @@ def swap_partners(metadata: dict[str, np.ndarray], n_pairs: int) -> list[tuple[i
         used.update((int(i), j))
         if len(partners) == n_pairs:
             return partners
-    raise ValueError(f"fewer than {n_pairs} pairs of items differ in both pose and sky in this split")
+    raise ValueError(f"fewer than {n_pairs} pairs of items differ in both pose and sky in this split "
+                     f"({len(set(sky))} sky(s) in it). Fix: supply more skies or raise the source's holdout, so that "
+                     "the test split holds at least two")
 
 
 SWAP_TITLES = {"swap": ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"],
@@ -208,7 +210,7 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
     heading = {"swap": "Latent swap",
                "figure4": "Figure 4: latent swap on test renders (objects and skies held out from training)\n"
                           "the paper's claim: pose goes with z_v, the sky with z_i"}[figure]
-    fig.suptitle(heading, fontsize=8)
+    fig.suptitle(heading, fontsize=8, y=1.0 + 0.04 * heading.count("\n"))
     save(fig, paths)
 
 
@@ -225,7 +227,7 @@ def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int =
                     items = np.flatnonzero(objects == o)
                     _, first = np.unique(views[items], return_index=True)  # one item per view, by view index
                     chosen = items[first[:n_views]]
-                    rows.append((f"{dataset} {split}\n{ids[o][:8]}", x[chosen], views[chosen]))
+                    rows.append((f"{split}\n{ids[o][:8]}", x[chosen], views[chosen]))
         note = f" ({len(skipped)} mesh(es) skipped)" if len(skipped) else ""
     fig, axes = plt.subplots(len(rows), n_views, figsize=(1.1 * n_views, 1.15 * len(rows)), squeeze=False)
     for r, (label, images, views) in enumerate(rows):
@@ -236,7 +238,8 @@ def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int =
                 axes[r, c].set_title(f"view {views[c]}", fontsize=6)
         axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
         axes[r, 0].set_ylabel(label, fontsize=6)
-    fig.suptitle(f"Rendered samples: objects (rows) under the shared SO(3) rotations (columns){note}", fontsize=8)
+    fig.suptitle(f"Rendered samples of {', '.join(inputs)}: objects (rows: split and id) under the shared SO(3) "
+                 f"rotations (columns){note}", fontsize=8)
     save(fig, paths)
 
 
