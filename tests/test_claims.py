@@ -135,6 +135,39 @@ def test_claim_g_swap():
     assert claims.swap_rule(evidence(checks=follows)).verdict == HOLDS
     assert claims.swap_rule(evidence(checks=stuck)).verdict == FAILS
     assert claims.swap_rule(evidence(checks={"rmnist": {"swap_fraction": None}})).verdict.startswith(UNTESTABLE)
+    sky = claims.swap_rule(evidence(checks={"airplanes": {"swap_fraction": {"invariant_kept": 0.9}}}))
+    assert sky.verdict == HOLDS and "background follows z_i in 90% of pairs (pose not measured)" in sky.ours
+    assert claims.swap_rule(evidence(checks={"airplanes": {"swap_fraction": {"invariant_kept": 0.2}}})).verdict == FAILS
+
+
+class WholeLatent(torch.nn.Module):
+    """A stand-in model whose latent is the image, all of it variant or all of it invariant."""
+
+    def __init__(self, variant: bool):
+        super().__init__()
+        self.variant = variant
+
+    def encode(self, x):
+        return x
+
+    decode = encode
+
+    def split(self, z):
+        return (z, torch.zeros_like(z)) if self.variant else (torch.zeros_like(z), z)
+
+
+def test_the_sky_check_asks_whether_the_background_comes_from_the_z_i_item():
+    from types import SimpleNamespace
+
+    from ald.evaluate import sky_follows
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 3, 8, 8, generator=generator) * 2 - 1  # four items, each its own background
+    tx = x.clone()
+    tx[:, :, 2:5, 2:5] = 1.0  # the "plane" moved inside a small square; the rest is background in both
+    kept = sky_follows(SimpleNamespace(model=WholeLatent(variant=False)), x, tx)["invariant_kept"]
+    lost = sky_follows(SimpleNamespace(model=WholeLatent(variant=True)), x, tx)["invariant_kept"]
+    assert kept.tolist() == [True, True] and lost.tolist() == [False, False]
 
 
 def test_claims_not_measured_yet_say_so():
@@ -213,6 +246,7 @@ def test_checks_measure_the_laws_of_an_exact_action(glyph_npz):
     laws = result["laws_psnr"]
     assert all(laws[n] == pytest.approx(100.0) for n in ("prediction", "identity", "inverse", "composition"))  # capped
     assert laws["blank"] < 20  # glyphs on black: an empty prediction is far from T_g(x)
+    assert laws["blank"] < laws["copy"] < laws["prediction"]  # the input itself: near, not equal (it turned)
 
 
 def test_checks_of_a_trained_run_read_on_the_prediction_scale(glyph_npz, tmp_path):

@@ -41,13 +41,15 @@ def psnr_between(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
 @torch.no_grad()
 def group_law_psnr(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor, generator) -> dict:
     """How far the learned action is from a group action, per item (PSNR, dB): predictions the laws
-    say are equal, against each other. ``prediction`` (against T_g(x)) is the scale to read them on, and
-    ``blank`` (an empty image against T_g(x)) the floor: a model that predicts nothing keeps every law."""
+    say are equal, against each other. ``prediction`` (against T_g(x)) is the scale to read them on,
+    ``blank`` (an empty image against T_g(x)) the floor: a model that predicts nothing keeps every law, and
+    ``copy`` (x against T_g(x)) what ignoring g scores."""
     model, group = run.model, run.group
     g2 = group.sample(len(x), generator).to(g.device)
     once = model.predict(x, g)
     return {
         "blank": psnr_between(torch.full_like(tx, FILL), tx),  # an empty image: the floor a prediction must beat
+        "copy": psnr_between(x, tx),  # the input itself: a model that ignores g (high where little moves, e.g. renders)
         "prediction": psnr_between(once, tx),
         "identity": psnr_between(model.predict(x, group.identity(len(x)).to(g.device)), x),
         "inverse": psnr_between(model.predict(once, group.inverse(g)), x),
@@ -64,8 +66,6 @@ def swap_follows(run: TrainedRun, x: torch.Tensor, block: torch.Tensor) -> dict:
     swapped = to_unit_range(run.model.decode(z_v[first] + z_i[second]).cpu().numpy())
     own, other = block[second].cpu().numpy(), block[first].cpu().numpy()
     only_own, only_other = own & ~other, other & ~own
-    mean_in = lambda image, where: (image * where).sum(axis=tuple(range(1, image.ndim))) / np.maximum(
-        where.sum(axis=tuple(range(1, where.ndim))), 1)
     outside = ~(own | other)
     images = to_unit_range(x.cpu().numpy())
     error_to = lambda source: mean_in((swapped - source) ** 2, outside)
@@ -73,6 +73,26 @@ def swap_follows(run: TrainedRun, x: torch.Tensor, block: torch.Tensor) -> dict:
         "invariant_kept": mean_in(swapped, only_own) > mean_in(swapped, only_other),
         "variant_moved": error_to(images[first]) < error_to(images[second]),
     }
+
+
+@torch.no_grad()
+def sky_follows(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor) -> dict:
+    """Rendered pairs: decode [z_v of item 2k; z_i of item 2k+1]. Per pair: where both items show only their
+    background (pixels equal in x and T_g(x), which no silhouette covers), is the swap closer to the z_i item?"""
+    z_v, z_i = run.model.split(run.model.encode(x))
+    first, second = slice(0, len(x) // 2 * 2, 2), slice(1, len(x) // 2 * 2, 2)
+    swapped = to_unit_range(run.model.decode(z_v[first] + z_i[second]).cpu().numpy())
+    still = (x == tx).all(1, keepdim=True).cpu().numpy()
+    both = still[first] & still[second]
+    images = to_unit_range(x.cpu().numpy())
+    error_to = lambda source: mean_in(((swapped - source) ** 2).mean(1, keepdims=True), both)
+    return {"invariant_kept": error_to(images[second]) < error_to(images[first])}
+
+
+def mean_in(image: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Per item, the mean of ``image`` over the cells ``where`` is true (0 where none is)."""
+    axes = tuple(range(1, image.ndim))
+    return (image * where).sum(axis=axes) / np.maximum(where.sum(axis=axes), 1)
 
 
 def item_batches(pairs, n_items: int, batch_size: int):
@@ -87,7 +107,7 @@ def gather(into: dict[str, list], values: dict[str, np.ndarray]) -> None:
 
 
 def check_run(run: TrainedRun, test_seed: int, device, n_items: int = 1000, batch_size: int = 250) -> dict:
-    """Group laws of the learned action and, for occluder datasets, what a latent swap carries."""
+    """Group laws of the learned action and, for occluder datasets and rendered pairs, what a latent swap carries."""
     pairs = run.pairs("test", test_seed)
     generator = seeded_generator(test_seed, CHECKS_PURPOSE)
     laws, swaps = {}, {}
@@ -97,6 +117,8 @@ def check_run(run: TrainedRun, test_seed: int, device, n_items: int = 1000, batc
         if isinstance(run.recipe, Occluder):
             block = run.recipe.apply(torch.full_like(x, FILL), pairs.draws_of(idx)) > 0
             gather(swaps, swap_follows(run, x, block))
+        elif pairs.targets is not None:  # rendered pairs: the background is what the group leaves alone
+            gather(swaps, sky_follows(run, x, tx))
     return {
         "n_items": min(n_items, len(pairs)),
         "laws_psnr": {name: float(np.mean(np.concatenate(v))) for name, v in laws.items()},
