@@ -136,8 +136,10 @@ def test_claim_g_swap():
     assert claims.swap_rule(evidence(checks=stuck)).verdict == FAILS
     assert claims.swap_rule(evidence(checks={"rmnist": {"swap_fraction": None}})).verdict.startswith(UNTESTABLE)
     sky = claims.swap_rule(evidence(checks={"airplanes": {"swap_fraction": {"invariant_kept": 0.9}}}))
-    assert sky.verdict == HOLDS and "background follows z_i in 90% of pairs (pose not measured)" in sky.ours
-    assert claims.swap_rule(evidence(checks={"airplanes": {"swap_fraction": {"invariant_kept": 0.2}}})).verdict == FAILS
+    assert sky.verdict == HOLDS + " for the invariant half only (pose not measured on airplanes)"
+    assert "background follows z_i in 90% of pairs (pose not measured)" in sky.ours
+    lost = claims.swap_rule(evidence(checks={"airplanes": {"swap_fraction": {"invariant_kept": 0.2}}}))
+    assert lost.verdict.startswith(FAILS)
 
 
 class WholeLatent(torch.nn.Module):

@@ -590,7 +590,8 @@ class Plan:
             return ["Counted by building each configured model with its parameters for that group on the datasets' "
                     "layout (ald.plan.Plan.parameter_rows); every trained run's record (run.json, n_parameters) "
                     "holds the count of the model it trained.",
-                    "ALD's count includes its 64 mask logits; GALR's includes its attention module."]
+                    "ALD's count includes its mask logits (one per latent channel it splits: 64, or 16 for the "
+                    "lifted airplanes latent); GALR's includes its attention module."]
         c, t = self.config, self.config["training"]
         train_items = t["max_train_items"] or "all"
         sources = ", ".join(f"{name} {source_settings(c['sources'][name])}"

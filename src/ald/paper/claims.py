@@ -228,7 +228,7 @@ def continuous_group_rule(evidence: Evidence) -> Verdict:
     if evidence.table1 is None:
         return Verdict(UNTESTABLE + ": no Table 1", "—", paper_text)
     rows = evidence.table1[(evidence.table1["paper_column"] == "Ours") & (evidence.table1["metric"] == "PSNR")]
-    continuous = rows[rows["group"].isin(["SO2", "SO3"])]
+    continuous = rows[rows["group"].isin(["SO2", "SO3"]) & rows["paper"].notna()]  # rows the paper has a number for
     if continuous.empty:
         return Verdict(UNTESTABLE + ": no SO(2)/SO(3) run of ALD", "—", paper_text)
     outcomes = [m >= p - WITHIN_DB for m, p in zip(continuous["mean"], continuous["paper"])]
@@ -313,7 +313,9 @@ def swap_rule(evidence: Evidence) -> Verdict:
     # Rendered pairs measure only the background (their silhouettes are not stored): variant_moved is absent.
     outcomes = [all(f[k] >= SWAP_SHARE for k in ("invariant_kept", "variant_moved") if k in f) for f in swaps.values()]
     text = "; ".join(f"{d}: " + swap_text(f) for d, f in swaps.items())
-    return Verdict(verdict_of(outcomes), text, paper_text)
+    half = [d for d, f in swaps.items() if "variant_moved" not in f]
+    verdict = verdict_of(outcomes) + (f" for the invariant half only (pose not measured on {', '.join(half)})" if half else "")
+    return Verdict(verdict, text, paper_text)
 
 
 def swap_text(fractions: dict) -> str:
@@ -350,7 +352,11 @@ CLAIMS = [
 
 
 def load_evidence(tables: dict[str, Path], sweep: dict[str, dict[str, Path]], checks: dict[str, Path]) -> Evidence:
-    read = lambda name: pd.read_csv(tables[name]) if name in tables else None
+    def read(name: str) -> pd.DataFrame | None:
+        """A table's rows, or None where it has none (ald.paper.tables writes such a table as one 'rows' line)."""
+        frame = pd.read_csv(tables[name]) if name in tables else None
+        return None if frame is None or list(frame.columns) == ["rows"] else frame
+
     curves = {}  # "<curve> (<family> on <input>)" -> tau -> z_v accuracy
     for name, files in sweep.items():
         for tau, path in files.items():

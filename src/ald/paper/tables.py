@@ -234,6 +234,10 @@ def make_table(name: str, inputs: list, notes: list[str], paths: list[Path]) -> 
         stats, shown = parameter_table(inputs)
         write_table(stats, shown, paths, title, notes)
         return shown
+    if not inputs:  # e.g. Table 3 of a preset whose datasets have no class labels: the notes say why
+        empty = pd.DataFrame({"rows": ["none: no run of this configuration belongs in this table (see the notes)"]})
+        write_table(empty, empty, paths, title, notes)
+        return empty
     frame = (load_metrics if kind == "metrics" else load_probes)(inputs)
     stats = {"table1": table1, "table2": table2, "table3": table3}[name](frame)
     shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats)
