@@ -193,18 +193,18 @@ SWAP_TITLES = {"swap": ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"],
 def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int = 3, figure: str = "swap") -> None:
     """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1], per dataset.
 
-    ``panels``: dataset -> (model, test pairs, partner index pairs (``swap_partners``)).
+    ``panels``: dataset -> (model, test pairs, partner index pairs (``swap_partners``), a label line).
     """
     titles = SWAP_TITLES[figure]
     fig, axes = plt.subplots(n_pairs * len(panels), 4, figsize=(7.2, 1.6 * n_pairs * len(panels)), squeeze=False)
-    for p, (dataset, (model, pairs, partners)) in enumerate(panels.items()):
+    for p, (dataset, (model, pairs, partners, label)) in enumerate(panels.items()):
         for r, (i, j) in enumerate(partners[:n_pairs]):
             x = pairs.batch(torch.tensor([i, j])).x
             z_v, z_i = model.split(model.encode(x))
             swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
             for c, img in enumerate([x[0:1], x[1:2], swapped[0:1], swapped[1:2]]):
                 show(axes[p * n_pairs + r, c], unit(img))
-        axes[p * n_pairs, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}", fontsize=6)
+        axes[p * n_pairs, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}{label}", fontsize=6)
     for c, title in enumerate(titles):
         axes[0, c].set_title(title, fontsize=8)
     heading = {"swap": "Latent swap",
@@ -212,6 +212,12 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
                           "the paper's claim: pose goes with z_v, the sky with z_i"}[figure]
     fig.suptitle(heading, fontsize=8, y=1.0 + 0.04 * heading.count("\n"))
     save(fig, paths)
+
+
+def training_objects(npz: str) -> str:
+    """A label line naming how many objects the training split holds (rendered pairs), else nothing."""
+    objects = load_split(npz, "train").get("object")
+    return "" if objects is None else f"\ntrained on {len(np.unique(objects))} objects"
 
 
 def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int = 8) -> None:
@@ -371,5 +377,5 @@ def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
         for dataset, run_dir in inputs.items():
             run = load_run(run_dir)
             partners = swap_partners(load_split(run.spec.source_npz, "test"), 3)
-            panels[dataset] = (run.model, run.pairs("test", test_seed), partners)
+            panels[dataset] = (run.model, run.pairs("test", test_seed), partners, training_objects(run.spec.source_npz))
         latent_swap_figure(panels, paths, figure=figure)
