@@ -61,13 +61,10 @@ def group_law_psnr(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor, g: torch.
 def swap_follows(run: TrainedRun, x: torch.Tensor, block: torch.Tensor) -> dict:
     """Decode [z_v of item 2k; z_i of item 2k+1]. Per pair: is the occluder (the invariant part) where
     the z_i item has it, and is the rest (the moving content) closer to the z_v item?"""
-    z_v, z_i = run.model.split(run.model.encode(x))
-    first, second = slice(0, len(x) // 2 * 2, 2), slice(1, len(x) // 2 * 2, 2)
-    swapped = to_unit_range(run.model.decode(z_v[first] + z_i[second]).cpu().numpy())
+    swapped, images, first, second = decoded_swaps(run, x)
     own, other = block[second].cpu().numpy(), block[first].cpu().numpy()
     only_own, only_other = own & ~other, other & ~own
     outside = ~(own | other)
-    images = to_unit_range(x.cpu().numpy())
     error_to = lambda source: mean_in((swapped - source) ** 2, outside)
     return {
         "invariant_kept": mean_in(swapped, only_own) > mean_in(swapped, only_other),
@@ -79,14 +76,19 @@ def swap_follows(run: TrainedRun, x: torch.Tensor, block: torch.Tensor) -> dict:
 def sky_follows(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor) -> dict:
     """Rendered pairs: decode [z_v of item 2k; z_i of item 2k+1]. Per pair: where both items show only their
     background (pixels equal in x and T_g(x), which no silhouette covers), is the swap closer to the z_i item?"""
+    swapped, images, first, second = decoded_swaps(run, x)
+    still = (x == tx).all(1, keepdim=True).cpu().numpy()
+    both = still[first] & still[second]
+    error_to = lambda source: mean_in(((swapped - source) ** 2).mean(1, keepdims=True), both)
+    return {"invariant_kept": error_to(images[second]) < error_to(images[first])}
+
+
+def decoded_swaps(run: TrainedRun, x: torch.Tensor):
+    """[z_v of item 2k; z_i of item 2k+1] decoded, and the items, both on [0, 1] (numpy), with the two slices."""
     z_v, z_i = run.model.split(run.model.encode(x))
     first, second = slice(0, len(x) // 2 * 2, 2), slice(1, len(x) // 2 * 2, 2)
     swapped = to_unit_range(run.model.decode(z_v[first] + z_i[second]).cpu().numpy())
-    still = (x == tx).all(1, keepdim=True).cpu().numpy()
-    both = still[first] & still[second]
-    images = to_unit_range(x.cpu().numpy())
-    error_to = lambda source: mean_in(((swapped - source) ** 2).mean(1, keepdims=True), both)
-    return {"invariant_kept": error_to(images[second]) < error_to(images[first])}
+    return swapped, to_unit_range(x.cpu().numpy()), first, second
 
 
 def mean_in(image: np.ndarray, where: np.ndarray) -> np.ndarray:

@@ -216,7 +216,8 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
 
 def training_objects(npz: str) -> str:
     """A label line naming how many objects the training split holds (rendered pairs), else nothing."""
-    objects = load_split(npz, "train").get("object")
+    with np.load(npz) as data:  # the one array, not the whole split's images
+        objects = data["train_object"] if "train_object" in data.files else None
     return "" if objects is None else f"\ntrained on {len(np.unique(objects))} objects"
 
 

@@ -195,15 +195,12 @@ def relative_rotation(r_a: np.ndarray, r_b: np.ndarray) -> np.ndarray:
     return CAMERA_TO_VOXEL @ r_b @ np.swapaxes(r_a, -1, -2) @ CAMERA_TO_VOXEL.T
 
 
-def split_indices(n: int, n_val: int, n_test: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def split_indices(n: int, holdout: float, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Indices of n objects (or skies) per split: ``holdout`` of them each for val and test (at least one),
+    leaving at least one to train on."""
+    held = max(1, min(int(round(n * holdout)), (n - 1) // 2))
     order = rng.permutation(n)
-    return {"test": np.sort(order[:n_test]), "val": np.sort(order[n_test: n_test + n_val]),
-            "train": np.sort(order[n_test + n_val:])}
-
-
-def holdout_counts(n: int, fraction: float) -> int:
-    """Objects (or skies) held out for each of val and test: at least one, leaving at least one to train on."""
-    return max(1, min(int(round(n * fraction)), (n - 1) // 2))
+    return {"test": np.sort(order[:held]), "val": np.sort(order[held: 2 * held]), "train": np.sort(order[2 * held:])}
 
 
 def make_pairs(views: np.ndarray, rotations: np.ndarray, skies: list[np.ndarray], objects: np.ndarray,
@@ -229,9 +226,9 @@ def render_pairs(meshes: list, object_ids: list[str], skies: list[np.ndarray], s
     rotations = Rotation.random(n_rotations, random_state=seed).as_matrix()
     views = render_views(meshes, rotations, size)
     rng = np.random.default_rng(seed)
-    objects = split_indices(len(meshes), holdout_counts(len(meshes), holdout), holdout_counts(len(meshes), holdout), rng)
+    objects = split_indices(len(meshes), holdout, rng)
     if len(skies) >= 3:
-        sky_split = split_indices(len(skies), holdout_counts(len(skies), holdout), holdout_counts(len(skies), holdout), rng)
+        sky_split = split_indices(len(skies), holdout, rng)
     else:  # too few to hold any out: every split uses every sky (different crops)
         sky_split = {split: np.arange(len(skies)) for split in SPLITS}
     out = {"rotations": rotations, "object_ids": np.array(object_ids), "sky_ids": np.array(sky_names)}
