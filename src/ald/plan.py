@@ -523,7 +523,7 @@ class Plan:
 
     def labelled(self, dataset: str) -> bool:
         """Whether the dataset's source has class labels, which the probes need."""
-        return SOURCES[self.config["datasets"][dataset]["source"]].labelled
+        return self.source(dataset).labelled
 
     def first_seed_run(self, dataset: str, model: str) -> Run:
         """The run a figure shows: the first seed, under the first of ``figures.groups`` that acts on the data
