@@ -16,7 +16,6 @@ import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
 from ..probes import first_probe  # noqa: E402
-from ..sources import load_split  # noqa: E402
 from ..training import load_run  # noqa: E402
 from .tables import PROBE_INPUTS  # noqa: E402
 from .values import TABLE3  # noqa: E402
@@ -214,10 +213,16 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
     save(fig, paths)
 
 
+def item_metadata(npz: str, split: str) -> dict[str, np.ndarray]:
+    """A split's per-item metadata of rendered pairs (object, view_a, sky), without reading its images;
+    empty for other sources."""
+    with np.load(npz) as data:
+        return {key: data[f"{split}_{key}"] for key in ("object", "view_a", "sky") if f"{split}_{key}" in data.files}
+
+
 def training_objects(npz: str) -> str:
     """A label line naming how many objects the training split holds (rendered pairs), else nothing."""
-    with np.load(npz) as data:  # the one array, not the whole split's images
-        objects = data["train_object"] if "train_object" in data.files else None
+    objects = item_metadata(npz, "train").get("object")
     return "" if objects is None else f"\ntrained on {len(np.unique(objects))} objects"
 
 
@@ -377,6 +382,6 @@ def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
         panels = {}
         for dataset, run_dir in inputs.items():
             run = load_run(run_dir)
-            partners = swap_partners(load_split(run.spec.source_npz, "test"), 3)
+            partners = swap_partners(item_metadata(run.spec.source_npz, "test"), 3)
             panels[dataset] = (run.model, run.pairs("test", test_seed), partners, training_objects(run.spec.source_npz))
         latent_swap_figure(panels, paths, figure=figure)
