@@ -66,6 +66,11 @@ class Group:
         """The rotation angle of each element in radians, in [0, pi] (float64): how far it turns."""
         raise NotImplementedError
 
+    def matrix(self, g: torch.Tensor) -> torch.Tensor:
+        """The rotation matrices (n, d, d) float64 of elements g, d = ``spatial_dims``; ``compose`` is their
+        product. For models that take g as numbers rather than as an action (the disentanglement baselines)."""
+        raise NotImplementedError
+
     def check_spatial(self, x: torch.Tensor) -> int:
         """The number of spatial dims of ``x`` (B, C, *spatial), refused if the group cannot act on it."""
         dims = x.dim() - 2
@@ -104,6 +109,12 @@ class C4(Group):
     def angle(self, g):
         return torch.tensor([0.0, math.pi / 2, math.pi, math.pi / 2], dtype=torch.float64)[g.cpu()]
 
+    def matrix(self, g):
+        if self.spatial_dims == 3:
+            quarter = CUBE_ROTATIONS[O.FIRST_AXIS_QUARTER_TURN]
+            return torch.stack([torch.linalg.matrix_power(quarter, int(k)) for k in g.cpu()])
+        return planar_matrix(g.cpu().to(torch.float64) * (math.pi / 2))
+
     def act(self, g, x, fill=0.0):
         self.check_spatial(x)
         plane = (x.dim() - 2, x.dim() - 1)
@@ -141,6 +152,9 @@ class SO2(Group):
         theta = torch.remainder(g.to(torch.float64).cpu(), 2 * math.pi)
         return torch.minimum(theta, 2 * math.pi - theta)
 
+    def matrix(self, g):
+        return planar_matrix(g.cpu().to(torch.float64))
+
     def act(self, g, x, fill=0.0):
         self.check_spatial(x)
         theta = g.to(device=x.device, dtype=torch.float64)
@@ -157,6 +171,21 @@ class SO2(Group):
             shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False
         )
         return rotated + fill
+
+
+def planar_matrix(theta: torch.Tensor) -> torch.Tensor:
+    """2x2 rotation matrices (n, 2, 2) of angles theta (radians)."""
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    return torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
+
+
+def rotation_vector(matrices: torch.Tensor) -> torch.Tensor:
+    """The rotation vectors of rotation matrices (n, d, d): the signed angle (n, 1) in 2-D, the axis times
+    the angle (n, 3) in 3-D (float64), a minimal set of numbers for a rotation."""
+    matrices = matrices.detach().cpu().to(torch.float64)
+    if matrices.shape[-1] == 2:
+        return torch.atan2(matrices[:, 1, 0], matrices[:, 0, 0]).unsqueeze(1)
+    return torch.from_numpy(Rotation.from_matrix(matrices.numpy()).as_rotvec())
 
 
 def cube_rotations() -> torch.Tensor:
@@ -273,6 +302,9 @@ class SO3(Group):
 
     def angle(self, g):
         return matrix_angle(g.to(torch.float64).cpu())
+
+    def matrix(self, g):
+        return g.cpu().to(torch.float64)
 
     def act(self, g, x, fill=0.0):
         self.check_spatial(x)

@@ -372,7 +372,16 @@ class Plan:
     def main_runs(self) -> list[Run]:
         c = self.config
         return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d) for m in self.models_of(d)
-                for s in c["seeds"]]
+                for s in self.seeds_of(m)]
+
+    def seeds_of(self, model: str) -> list[int]:
+        """The seeds ``model`` trains with in Table 1: its own (``models.<name>.seeds``) or the main ones."""
+        return self.config["models"][model]["seeds"] or self.config["seeds"]
+
+    def image_size(self, dataset: str) -> int:
+        """The side of the dataset's images: its source's ``size`` setting, else the source's fixed size."""
+        name = self.config["datasets"][dataset]["source"]
+        return self.config["sources"].get(name, {}).get("size", SOURCES[name].image_size)
 
     def models_of(self, dataset: str) -> list[str]:
         """The selected models that train on ``dataset`` (``datasets.<name>.models`` may leave some out)."""
@@ -506,7 +515,7 @@ class Plan:
                         continue
                     seen.add((name, group, data))
                     model = build_model(self.model_params(name, group, dataset), GROUPS[group], source.channels,
-                                        source.spatial_dims)
+                                        source.spatial_dims, self.image_size(dataset))
                     rows.append(dict(model=name, paper_column=entry["paper_column"], kind=entry["params"]["kind"],
                                      group=group, data=data, parameters=sum(p.numel() for p in model.parameters())))
         return rows

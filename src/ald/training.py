@@ -62,8 +62,8 @@ def pick_device(name: str) -> torch.device:
 
 
 def data_layout(images: np.ndarray) -> dict[str, int]:
-    """``in_channels`` and ``spatial_dims`` of (N, C, *spatial) images, for ``build_model``."""
-    return {"in_channels": int(images.shape[1]), "spatial_dims": images.ndim - 2}
+    """``in_channels``, ``spatial_dims`` and ``image_size`` of (N, C, *spatial) images, for ``build_model``."""
+    return {"in_channels": int(images.shape[1]), "spatial_dims": images.ndim - 2, "image_size": int(images.shape[-1])}
 
 
 def atomic_save(obj, path: Path) -> None:
@@ -151,7 +151,7 @@ def set_up(spec: TrainSpec) -> Session:
         train_arrays = {key: value[: spec.max_train_items] for key, value in train_arrays.items()}
     torch.manual_seed(spec.seed)
     model = build_model(spec.model, group, **data_layout(train_arrays["x"])).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    optimizer = model.optimizer(spec.lr)
     val_pairs = pair_set(spec.source_npz, "val", group, recipe, spec.val_seed)
     return Session(spec, device, group, recipe, model, optimizer, train_arrays, val_pairs)
 
@@ -178,6 +178,9 @@ def resume(session: Session, resume_path: Path, out_dir: Path, log: Callable[[st
 def train_epoch(session: Session, epoch: int) -> dict:
     """Train one epoch on fresh pairs, validate, and return the history row."""
     tic = time.time()
+    # Models that sample (VAEs, GANs) draw from torch's global stream: seeding it per epoch keeps a resumed
+    # run equal to an uninterrupted one.
+    torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=seeded_generator(session.spec.seed, 4, epoch))))
     generator = seeded_generator(session.spec.seed, 1, epoch)
     pairs = PairSet.plan(session.train_arrays, session.group, session.recipe, generator)
     order = torch.randperm(len(pairs), generator=generator)
@@ -200,9 +203,10 @@ def checkpoint(session: Session, progress: Progress, row: dict, out_dir: Path, r
     """Record the epoch: best checkpoint if validation improved, side checkpoint, history. True if improved."""
     progress.history.append(row)
     progress.last_epoch = progress.jobs[-1]["last_epoch"] = row["epoch"]
-    improved = row["val_total"] < progress.best_val
+    score = session.model.selection_score(row)
+    improved = score < progress.best_val
     if improved:
-        progress.best_val = row["val_total"]
+        progress.best_val = score
         progress.best = {"model": copy.deepcopy(session.model.state_dict()), "epoch": row["epoch"]}
         atomic_save(progress.best, out_dir / "best.pt")
     atomic_save({"model": session.model.state_dict(), "optimizer": session.optimizer.state_dict(),
@@ -237,7 +241,9 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
         improved = checkpoint(session, progress, row, out_dir, resume_path)
         log(epoch_line(row, session.model, improved))
     record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), code=code,
-                        extra={"best_val_total": progress.best_val, "n_parameters": n_parameters,
+                        extra={("best_val_total" if session.model.selected_by == "lowest val_total" else "best_selection_score"):
+                               progress.best_val, "checkpoint_selected_by": session.model.selected_by,
+                               "n_parameters": n_parameters,
                                "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,
                                "jobs": progress.jobs,

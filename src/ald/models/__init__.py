@@ -4,7 +4,9 @@ Generic code (training, evaluation, probes, figures) only uses this interface:
 ``encode``, ``decode``, ``act``, ``predict`` (T_g(x) from x and g), ``split`` and
 ``variant_channels`` (the parts of a latent the group acts on and the parts it leaves alone),
 ``loss_names`` / ``loss_terms`` (named, unweighted losses; ``loss_weights`` says how they add up) and
-``diagnostics`` (numbers the model wants in its history, log and records).
+``diagnostics`` (numbers the model wants in its history, log and records), ``optimizer`` (how its
+parameters are trained: one Adam by default; a GAN's players get their own learning rates) and
+``selection_score`` (which validation number picks the best checkpoint: the validation loss by default).
 
 Add a model: subclass ``GroupActionModel`` in its own file, set ``kind``, ``loss_names`` and
 ``params_schema`` (JSON schema of its config parameters), and decorate it with ``register_model``.
@@ -61,6 +63,17 @@ class GroupActionModel(nn.Module):
     def total_loss(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.loss_weights.get(name, 0.0) * value for name, value in terms.items())
 
+    def optimizer(self, lr: float) -> torch.optim.Optimizer:
+        """The optimiser training uses (``training.lr``): Adam over every parameter."""
+        return torch.optim.Adam(self.parameters(), lr=lr)
+
+    selected_by: ClassVar[str] = "lowest val_total"  # what picks the best checkpoint, for the run record
+
+    @staticmethod
+    def selection_score(row: dict) -> float:
+        """Lower is better: the number of an epoch's history row that picks the best checkpoint."""
+        return row["val_total"]
+
     def diagnostics(self) -> dict[str, float | int]:
         """Numbers for the per-epoch history and log line and for probe and metrics records."""
         variant = self.variant_channels()
@@ -98,15 +111,17 @@ def register_model(cls: type[GroupActionModel]) -> type[GroupActionModel]:
     return MODELS.add(cls.kind, cls)
 
 
-def build_model(spec: dict, group: Group, in_channels: int, spatial_dims: int) -> GroupActionModel:
+def build_model(spec: dict, group: Group, in_channels: int, spatial_dims: int,
+                image_size: int | None = None) -> GroupActionModel:
     """A model from its config entry ``{kind: ald, ...}``: every other key is a constructor argument.
 
-    ``in_channels`` and ``spatial_dims`` come from the dataset; a group that cannot act on data of
-    that many spatial dims, nor on a feature volume lifted from it (2-D under a 3-D group), is refused.
+    ``in_channels``, ``spatial_dims`` and ``image_size`` (the side of the square images or cubic volumes,
+    which models with a flat code need) come from the dataset; a group that cannot act on data of that
+    many spatial dims, nor on a feature volume lifted from it (2-D under a 3-D group), is refused.
     """
     params = dict(spec)
     cls = MODELS.lookup(params.pop("kind"))
-    return cls(group, in_channels=in_channels, spatial_dims=spatial_dims, **params)
+    return cls(group, in_channels=in_channels, spatial_dims=spatial_dims, image_size=image_size, **params)
 
 
-from . import ald, equivnr, galr  # noqa: E402,F401  (registers the built-in models)
+from . import ald, causalvae, equivnr, galr, infogan_cr, maganet  # noqa: E402,F401  (registers the built-in models)

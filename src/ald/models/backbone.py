@@ -86,7 +86,7 @@ class ConvGroupActionModel(GroupActionModel):
 
     def __init__(self, group: Group, in_channels: int = 1, spatial_dims: int = 2, hidden_channels: int = 32,
                  latent_channels: int = 64, latent_stride: int = 4, lift_depth: int = 16,
-                 loss_weights: dict[str, float] | None = None):
+                 loss_weights: dict[str, float] | None = None, image_size: int | None = None):
         super().__init__()
         self.group = group
         self.spatial_dims = spatial_dims
@@ -116,6 +116,43 @@ class ConvGroupActionModel(GroupActionModel):
         return z.flatten(1, 2) if self.lift_depth else z
 
 
+class FlatEncoder(nn.Module):
+    """``encoder`` followed by a linear map of its flattened feature map to ``out_features`` numbers:
+    the image-to-code networks of the disentanglement baselines (``models/flat.py``)."""
+
+    def __init__(self, in_channels: int, hidden_channels: int, latent_channels: int, spatial_dims: int,
+                 image_size: int, out_features: int):
+        super().__init__()
+        self.features = encoder(in_channels, hidden_channels, latent_channels, spatial_dims)
+        self.linear = nn.Linear(latent_channels * latent_size(image_size) ** spatial_dims, out_features)
+
+    def forward(self, x):
+        return self.linear(self.features(x).flatten(1))
+
+
+class FlatDecoder(nn.Module):
+    """The mirror of ``FlatEncoder``: a linear map of a code to a feature map, then ``decoder``."""
+
+    def __init__(self, in_features: int, hidden_channels: int, latent_channels: int, out_channels: int,
+                 spatial_dims: int, image_size: int):
+        super().__init__()
+        side = latent_size(image_size)
+        self.shape = (latent_channels, *([side] * spatial_dims))
+        self.linear = nn.Sequential(nn.Linear(in_features, latent_channels * side**spatial_dims), nn.LeakyReLU(0.2))
+        self.features = decoder(latent_channels, hidden_channels, out_channels, spatial_dims)
+
+    def forward(self, code):
+        return self.features(self.linear(code).view(len(code), *self.shape))
+
+
+def latent_size(image_size: int | None) -> int:
+    """The side of ``encoder``'s feature map (stride 4) for images of side ``image_size``."""
+    if not image_size or image_size % 4:
+        raise ValueError(f"a model with a flat code needs the image side, a multiple of 4, got {image_size}; "
+                         "build it with build_model(..., image_size=...) (ald.training.data_layout gives it)")
+    return image_size // 4
+
+
 def lifted_depth(group: Group, spatial_dims: int, latent_channels: int, lift_depth: int) -> int | None:
     """``lift_depth`` when 2-D data is modelled under a 3-D group, else None; a depth that does not divide
     the latent channels is refused."""
@@ -128,3 +165,61 @@ def lifted_depth(group: Group, spatial_dims: int, latent_channels: int, lift_dep
         raise ValueError(f"latent_channels ({latent_channels}) must be a multiple of lift_depth ({lift_depth}) to lift "
                          f"the 2-D latent into a feature volume; e.g. latent_channels: {lift_depth * max(1, latent_channels // lift_depth)}")
     return lift_depth
+
+
+class FlatCodeModel(GroupActionModel):
+    """The base of the disentanglement baselines (InfoGAN-CR, CausalVAE, MAGANet): their latent is a flat
+    code (B, n_code), not a feature map, and g reaches them as numbers (``Group.matrix``), not as an action
+    on the latent; each says in ``act`` how a code changes under g."""
+
+    def __init__(self, group: Group, n_code: int, n_variant: int, in_channels: int = 1, spatial_dims: int = 2,
+                 image_size: int | None = None, hidden_channels: int = 32, latent_channels: int = 64,
+                 loss_weights: dict[str, float] | None = None):
+        super().__init__()
+        latent_size(image_size)  # refuse a missing or unusable image side before building anything
+        self.group = group
+        self.rotation_dims = group.spatial_dims * (group.spatial_dims - 1) // 2  # 1 angle in 2-D, 3 in 3-D
+        self.layout = dict(hidden_channels=hidden_channels, latent_channels=latent_channels,
+                           spatial_dims=spatial_dims, image_size=image_size)
+        self.in_channels = in_channels
+        self.register_buffer("variant", torch.arange(n_code) < n_variant)
+        self.loss_weights = dict(loss_weights or self.default_loss_weights())
+        self.check_loss_weights()
+
+    def flat_encoder(self, out_features: int, in_channels: int | None = None) -> FlatEncoder:
+        return FlatEncoder(in_channels or self.in_channels, out_features=out_features, **self.layout)
+
+    def flat_decoder(self, in_features: int) -> FlatDecoder:
+        return FlatDecoder(in_features, out_channels=self.in_channels, **self.layout)
+
+    def variant_channels(self):
+        return self.variant.clone()
+
+    def group_numbers(self, g: torch.Tensor, device) -> torch.Tensor:
+        """g as float32 numbers a network can read: its rotation matrix, flattened (n, d * d)."""
+        return self.group.matrix(g).flatten(1).to(device=device, dtype=torch.float32)
+
+
+def flat_params_schema(loss_names: tuple[str, ...]) -> dict:
+    """JSON schema properties every ``FlatCodeModel`` takes."""
+    common = backbone_params_schema(loss_names)
+    return {key: common[key] for key in ("hidden_channels", "latent_channels", "loss_weights")}
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(prior_mu, 1)) summed over the code, averaged over the batch."""
+    return 0.5 * (logvar.exp() + (mu - prior_mu) ** 2 - 1 - logvar).sum(1).mean()
+
+
+def summed_squared_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Squared error summed over each item's pixels, averaged over the batch: a VAE's reconstruction
+    term (Gaussian log-likelihood up to constants), on the scale of its KL terms."""
+    return (prediction - target).pow(2).flatten(1).sum(1).mean()
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers with LeakyReLU(0.2) between them."""
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers += [nn.Linear(a, b)] + ([nn.LeakyReLU(0.2)] if i < len(sizes) - 2 else [])
+    return nn.Sequential(*layers)

@@ -36,6 +36,7 @@ class Source:
     rendered_group: str | None = None  # rendered pairs: the one group whose elements relate them (airplanes: SO3)
     user_folders: dict[str, str] = field(default_factory=dict)  # config key -> what the user must supply, and its terms
     check_params: Callable[[dict], list[str]] | None = None  # problems of a config entry, found before any job runs
+    image_size: int = 28  # the side of its images when its config entry has no `size` (MNIST's 28)
 
 
 class TermsNotAccepted(ValueError):
