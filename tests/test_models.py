@@ -103,6 +103,6 @@ def test_build_model_from_config_entry():
     assert model.tau == 0.3 and model.diagnostics() == {"n_variant": model.diagnostics()["n_variant"], "n_channels": 16}
     assert model.predict(torch.zeros(2, 3, 28, 28), torch.tensor([1, 2])).shape == (2, 3, 28, 28)
     with pytest.raises(ValueError, match="unknown model kind"):
-        build_model({"kind": "infogan_cr"}, C4(), in_channels=1, spatial_dims=2)
+        build_model({"kind": "beta_vae"}, C4(), in_channels=1, spatial_dims=2)
     with pytest.raises(ValueError, match="C4 acts on 2-D data but the dataset is 3-D"):
         build_model({"kind": "ald"}, C4(), in_channels=1, spatial_dims=3)

@@ -31,7 +31,7 @@ def problems_of(config) -> list[str]:
 def test_runs_of_the_paper_config():
     plan = Plan(CONFIG)  # brains is left out until the OASIS terms are accepted
     assert plan.datasets == ["rotated_mnist", "rotated_blocked_mnist", "adrenal"]
-    assert len(plan.main_runs()) == 3 * 2 * 3 * 3  # datasets x their 2 groups x models (ald, galr, equivnr) x seeds
+    assert len(plan.main_runs()) == 3 * 2 * 6 * 3  # datasets x their 2 groups x the 6 models of Table 1 x seeds
     assert len(plan.ablation_runs()) == 3 * 1 * 3 * 3  # datasets x [C4] or [O] x (model + 2 variants) x seeds
     assert {(r.dataset, r.group) for r in plan.ablation_runs()} == {
         ("rotated_mnist", "C4"), ("rotated_blocked_mnist", "C4"), ("adrenal", "O")}
@@ -85,7 +85,7 @@ def test_command_line_strings_become_booleans_and_numbers():
     ({"models__ald__params__tua": 0.3}, "models.ald.params.tua: unknown key"),
     ({"models__ald__params__tau": "high"}, "models.ald.params.tau: 'high' is not of type number"),
     ({"models__ald__group_params": {"SO2": {"latent_rms_norm": "maybe"}}}, "models.ald.group_params.SO2.latent_rms_norm"),
-    ({"models__ald__params__kind": "infogan_cr"}, "models.ald.params.kind: unknown model kind 'infogan_cr'"),
+    ({"models__ald__params__kind": "beta_vae"}, "models.ald.params.kind: unknown model kind 'beta_vae'"),
     ({"tau_sweep__datasets": ["rotated_fashion"]}, "tau_sweep.datasets: 'rotated_fashion' is not configured under `datasets`"),
     ({"sources__mnist__n_vla": 3}, "sources.mnist.n_vla: unknown key"),
 ])
@@ -124,7 +124,7 @@ def test_targets_are_the_tables_and_figures_and_their_inputs():
     assert not any("figure4" in f or "renders" in f for f in plan.default_targets())
     assert "sources.airplanes.shapenet: no folder given" in plan.missing_figure_reason("figure4")
     assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
-    assert len(plan.table_inputs("table1")) == 54 and plan.table_inputs("table3")[0].startswith("results/probes/")
+    assert len(plan.table_inputs("table1")) == 108 and plan.table_inputs("table3")[0].startswith("results/probes/")
     assert {p.split("/")[4] for p in plan.table_inputs("table3")} == {"ald"}  # probes.models: [ald]
     assert plan.figure_input_files("swap") == ["results/models/adrenal/O/ald/seed42/best.pt",
                                                "results/models/adrenal/O/ald/seed42/run.json",
@@ -235,7 +235,8 @@ def test_the_curves_read_one_history_per_main_run_and_no_checkpoint():
 def test_a_dataset_may_train_fewer_models_and_table1_says_so():
     plan = Plan(config_with(datasets__adrenal__models=["ald"]))
     assert {r.model for r in plan.main_runs() if r.dataset == "adrenal"} == {"ald"}
-    assert {r.model for r in plan.main_runs() if r.dataset == "rotated_mnist"} == {"ald", "galr", "equivnr"}
+    assert {r.model for r in plan.main_runs() if r.dataset == "rotated_mnist"} == {"ald", "galr", "equivnr", "infogan_cr",
+                                                                                 "causalvae", "maganet"}
     assert "adrenal: only ald (datasets.adrenal.models); the other columns show —." in plan.table_notes("table1")
     problems = problems_of(config_with(datasets__adrenal__models=["alt"]))
     assert problems[0].startswith("datasets.adrenal.models: 'alt' is not configured under `models`")

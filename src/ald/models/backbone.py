@@ -211,6 +211,11 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor |
     return 0.5 * (logvar.exp() + (mu - prior_mu) ** 2 - 1 - logvar).sum(1).mean()
 
 
+def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """A reparameterised draw from N(mu, exp(logvar))."""
+    return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+
+
 def summed_squared_error(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Squared error summed over each item's pixels, averaged over the batch: a VAE's reconstruction
     term (Gaussian log-likelihood up to constants), on the scale of its KL terms."""

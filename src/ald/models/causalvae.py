@@ -10,7 +10,9 @@ its rotation matrix (cos and sin in 2-D, six numbers in 3-D), so k = 2 or 6, eac
 ``concept_dims``; unsupervised content dims beside them keep the digit (standard normal prior). The pose
 label of x is the identity and that of T_g(x) is g: a pair's x is its reference pose (true of the MNIST
 and volume datasets, whose x are the stored images; not of the airplane renders). Both images of a pair
-train the VAE. Prediction is the intervention do(pose := g . pose(x)): encode x (means), read its pose
+train the VAE, and each is decoded from its own concepts with the content of the other image of its pair
+(the two share everything but the pose): without that swap nothing kept the pose out of the content, and
+an intervention on the concepts barely changed the decoded image (docs/baselines.md). Prediction is the intervention do(pose := g . pose(x)): encode x (means), read its pose
 from the concept blocks, compose it with g, set every concept block to the new pose's label, decode.
 """
 
@@ -21,7 +23,7 @@ from torch import nn
 
 from ..groups import Group
 from . import register_model
-from .backbone import FlatCodeModel, flat_params_schema, gaussian_kl, mlp, summed_squared_error
+from .backbone import FlatCodeModel, flat_params_schema, gaussian_kl, mlp, sample, summed_squared_error
 
 
 def pose_label(matrices: torch.Tensor) -> torch.Tensor:
@@ -106,7 +108,7 @@ class CausalVAE(FlatCodeModel):
         identity = self.group.identity(len(x)).to(g.device)
         labels = pose_label(self.group.matrix(torch.cat([identity, g])).to(device=x.device, dtype=x.dtype))
         mu, logvar = self.posterior(images)
-        eps = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        eps = sample(mu, logvar)
         concepts, content = self.latent(eps)
         n_variant = int(self.variant.sum())
         # The causal layer is linear: the concepts' posterior mean is mixed like eps, its variance kept (as the official code).
@@ -115,7 +117,7 @@ class CausalVAE(FlatCodeModel):
         structural = self.mask_layer(concepts)
         k = self.n_concepts
         return {
-            "recon": summed_squared_error(self.decoder(torch.cat([structural.flatten(1), content], 1)), images),
+            "recon": summed_squared_error(self.decoder(torch.cat([structural.flatten(1), content.roll(len(x), 0)], 1)), images),
             "kl": gaussian_kl(mu[:, n_variant:], logvar[:, n_variant:]),
             "concept": gaussian_kl(concept_mean, logvar[:, :n_variant], label_blocks),
             "label": nn.functional.mse_loss(labels @ self.dag(), labels),

@@ -5,7 +5,10 @@ The GAN: a generator G(c, n) of uniform codes c (``n_codes``, the first ``rotati
 the rotation) and uniform noise n; a discriminator whose trunk also carries the InfoGAN Q-head (recover c
 from G(c, n)); the contrastive-regulariser (CR) discriminator, which sees two generated images that share
 one code and must say which. Added for the task: an inversion encoder E trained on generated images to
-recover (c, n), and a calibration: a linear map from g's rotation vector to the shift of the rotation
+recover (c, n) and on real images to reproduce them through the generator, which that term does not train
+(the hybrid inversion of In-Domain GAN Inversion, Zhu et al., ECCV 2020: trained on generated images only,
+E's codes of real digits regenerated them at 13.5 dB, barely above a blank image; docs/baselines.md),
+and a calibration: a linear map from g's rotation vector to the shift of the rotation
 codes, fitted by least squares (as a trained layer) on training pairs, shift = E(T_g x) - E(x).
 Prediction: E(x), shift the rotation codes by the calibrated map of g, clip to the codes' range, G.
 
@@ -31,7 +34,7 @@ COLLAPSE_RATIO = 0.1  # generated images whose spread is under 10 % of the real 
 @register_model
 class InfoGANCR(FlatCodeModel):
     kind = "infogan_cr"
-    loss_names = ("d_adv", "g_adv", "info", "cr", "enc", "calib")
+    loss_names = ("d_adv", "g_adv", "info", "cr", "enc", "rec", "calib")
     params_schema = {
         **flat_params_schema(loss_names),
         "n_codes": {"type": "integer", "minimum": 1, "description": "regularised codes (the first rotation_dims "
@@ -45,7 +48,7 @@ class InfoGANCR(FlatCodeModel):
     def default_loss_weights(cls):
         # info_coe 0.05 and the final cr_coe 2.0 of the official dSprites config; the encoder and calibration
         # train parameters no other loss touches, so their weight only scales their learning rate.
-        return {"d_adv": 1.0, "g_adv": 1.0, "info": 0.05, "cr": 2.0, "enc": 1.0, "calib": 1.0}
+        return {"d_adv": 1.0, "g_adv": 1.0, "info": 0.05, "cr": 2.0, "enc": 1.0, "rec": 1.0, "calib": 1.0}
 
     def __init__(self, group: Group, n_codes: int = 5, n_noise: int = 27, d_lr_factor: float = 2.0, **layout):
         n_codes = max(n_codes, group.spatial_dims * (group.spatial_dims - 1) // 2)
@@ -94,8 +97,7 @@ class InfoGANCR(FlatCodeModel):
         fake = self.generator(codes)
         real = torch.cat([x, tx])[torch.randperm(2 * n, device=device)[:n]]
         d_real, d_fake = self.discriminator(real), self.discriminator(fake.detach())
-        frozen = {name: p.detach() for name, p in self.discriminator.named_parameters()}
-        g_out = functional_call(self.discriminator, frozen, (fake,))
+        g_out = frozen_call(self.discriminator, fake)
         ones, zeros = torch.ones_like(d_real[:, 0]), torch.zeros_like(d_real[:, 0])
         with torch.no_grad():
             self.spread.copy_(torch.stack([fake.std(0).mean(), real.std(0).mean()]))
@@ -107,6 +109,7 @@ class InfoGANCR(FlatCodeModel):
             "info": (mse_loss(d_fake[:, 1:], codes[:, : self.n_codes]) + mse_loss(g_out[:, 1:], codes[:, : self.n_codes])),
             "cr": self.contrastive_loss(codes, fake),
             "enc": mse_loss(self.encode(fake.detach()), codes),
+            "rec": mse_loss(frozen_call(self.generator, self.encode(real)), real),
             "calib": mse_loss(self.code_shift(g, device), shift),
         }
 
@@ -124,3 +127,8 @@ class InfoGANCR(FlatCodeModel):
         generated, real = (float(v) for v in self.spread)
         collapsed = int(real > 0 and generated < COLLAPSE_RATIO * real)
         return {**super().diagnostics(), "fake_spread": round(generated, 4), "collapsed": collapsed}
+
+
+def frozen_call(module: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """``module(inputs)`` with its parameters detached: the gradient reaches ``inputs`` only."""
+    return functional_call(module, {name: p.detach() for name, p in module.named_parameters()}, (inputs,))
