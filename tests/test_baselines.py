@@ -1,4 +1,5 @@
-"""The baselines that learn group actions (docs/baselines.md): GALR and EquivNR."""
+"""The baselines (docs/baselines.md): GALR and EquivNR, which learn group actions on a latent feature map, and
+InfoGAN-CR, CausalVAE and MAGANet, which learn disentangled flat codes and take g as numbers."""
 
 import copy
 import json
@@ -9,8 +10,10 @@ import yaml
 
 from ald.groups import C4, SO2, SO3, O
 from ald.models import build_model
+from ald.models.causalvae import pose_from_label, pose_label
+from ald.pairs import build_recipe, pair_set
 from ald.plan import Plan
-from ald.training import TrainSpec, train
+from ald.training import TrainSpec, predict_pairs, train
 from conftest import REPO
 
 KINDS = ["galr", "equivnr"]
@@ -104,9 +107,137 @@ def test_parameter_table_counts_what_training_records(glyph_npz, tmp_path):
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     rows = {(r["model"], r["group"]): r["parameters"] for r in Plan(copy.deepcopy(config)).parameter_rows()}
     assert rows[("ald", "C4")] == 66689 + 64 and rows[("equivnr", "C4")] == 66689 and rows[("galr", "SO2")] > 66689
-    for name in ("galr", "equivnr"):
+    for name in ("galr", "equivnr", *FLAT_KINDS):
         params = Plan(copy.deepcopy(config)).model_params(name, "SO2")
         spec = TrainSpec(source_npz=str(glyph_npz), recipe={"kind": "none"}, group="SO2", model=params, seed=0,
                          epochs=1, batch_size=64, lr=1e-3, val_seed=0, threads=1, device="cpu", max_train_items=64)
         train(spec, tmp_path / name, tmp_path / f"{name}.pt", log=lambda _: None)
         assert json.loads((tmp_path / name / "run.json").read_text())["n_parameters"] == rows[(name, "SO2")]
+
+
+FLAT_KINDS = ["infogan_cr", "causalvae", "maganet"]
+
+
+def flat_model(kind, group, spatial_dims=2, size=28, **params):
+    return build_model({"kind": kind, **params}, group, in_channels=1, spatial_dims=spatial_dims, image_size=size)
+
+
+@pytest.mark.parametrize("kind", FLAT_KINDS)
+@pytest.mark.parametrize("group", [C4(), SO2()], ids=["C4", "SO2"])
+def test_disentanglement_baseline_honours_the_interface(kind, group):
+    torch.manual_seed(0)
+    model = flat_model(kind, group)
+    x, tx, g = batch(group)
+    z = model.encode(x)
+    variant = model.variant_channels()
+    assert z.shape == (8, len(variant)) and model.decode(z).shape == x.shape and model.predict(x, g).shape == x.shape
+    terms = model.loss_terms(x, tx, g)
+    assert tuple(terms) == model.loss_names and all(t.dim() == 0 and torch.isfinite(t) for t in terms.values())
+    z_v, z_i = model.split(z)
+    assert torch.allclose(z_v + z_i, z) and variant.any()
+    assert torch.equal(model.act(g, z)[:, ~variant], z[:, ~variant])  # g moves only the part the model calls variant
+    assert model.diagnostics()["n_channels"] == len(variant)
+
+
+@pytest.mark.parametrize("kind", FLAT_KINDS)
+@pytest.mark.parametrize("group", [O(), SO3()], ids=["O", "SO3"])
+def test_disentanglement_baselines_work_on_volumes_under_3d_groups(kind, group):
+    torch.manual_seed(0)
+    model = flat_model(kind, group, spatial_dims=3, size=16)
+    x = torch.rand(2, 1, 16, 16, 16) * 2 - 1
+    g = group.sample(2, torch.Generator().manual_seed(1))
+    assert model.predict(x, g).shape == x.shape
+    terms = model.loss_terms(x, group.act(g, x, fill=-1.0), g)
+    assert tuple(terms) == model.loss_names and all(torch.isfinite(t) for t in terms.values())
+
+
+# What a few steps must lower: the whole loss of the VAEs; of the GAN, each player's loss with the others fixed
+# (the game as a whole need not go down) and the terms that are not a game.
+TRAINING_CASES = {
+    "causalvae": ("causalvae", None),
+    "maganet": ("maganet", None),
+    "infogan_cr-discriminator": ("infogan_cr", {"d_adv": 1.0}),
+    "infogan_cr-generator": ("infogan_cr", {"g_adv": 1.0}),
+    "infogan_cr-q_head": ("infogan_cr", {"info": 1.0}),
+    "infogan_cr-inversion": ("infogan_cr", {"enc": 1.0, "rec": 1.0}),
+}
+
+
+@pytest.mark.parametrize("case", TRAINING_CASES)
+def test_training_steps_lower_the_loss_of_a_disentanglement_baseline(case, glyph_npz):
+    kind, weights = TRAINING_CASES[case]
+    torch.manual_seed(0)
+    model = flat_model(kind, C4(), **({"loss_weights": weights} if weights else {}))
+    optimizer = model.optimizer(1e-3)
+    x, tx, g, _ = pair_set(glyph_npz, "train", C4(), build_recipe({"kind": "none"}), 0).batch(torch.arange(16), "cpu")
+    losses = []
+    for _ in range(60):
+        loss = model.total_loss(model.loss_terms(x, tx, g))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    assert sum(losses[-5:]) < 0.8 * sum(losses[:5]), losses
+
+
+def test_infogan_cr_inverter_recovers_codes_of_generated_images():
+    torch.manual_seed(0)
+    model = flat_model("infogan_cr", C4(), loss_weights={"enc": 1.0})  # only the inversion encoder learns
+    generator = copy.deepcopy(model.generator.state_dict())
+    optimizer = model.optimizer(1e-3)
+    x, tx, g = batch(C4(), n=64)
+    for _ in range(150):
+        optimizer.zero_grad()
+        model.total_loss(model.loss_terms(x, tx, g)).backward()
+        optimizer.step()
+    assert all(torch.equal(v, model.generator.state_dict()[k]) for k, v in generator.items())  # E's loss leaves G alone
+    with torch.no_grad():
+        codes = model.sample_codes(512, "cpu")
+        recovered = model.encode(model.generator(codes))[:, : model.n_codes]
+    error = (recovered - codes[:, : model.n_codes]).pow(2).mean()
+    chance = (recovered - codes[torch.randperm(512), : model.n_codes]).pow(2).mean()  # codes of other images
+    assert error < 0.5 * chance and error < 0.5 / 3  # uniform codes on [-1, 1] have variance 1/3
+
+
+def test_infogan_cr_calibration_shifts_every_code_and_never_the_noise():
+    model = flat_model("infogan_cr", SO2(), n_codes=3, n_noise=5)
+    torch.nn.init.normal_(model.calibration.weight)
+    z = torch.zeros(4, 8)
+    moved = model.act(SO2().sample(4, torch.Generator().manual_seed(0)), z)
+    assert (moved[:, :3] != 0).all() and torch.equal(moved[:, 3:], z[:, 3:])
+
+
+def test_maganet_prediction_never_reads_the_target(glyph_npz):
+    torch.manual_seed(0)
+    model = flat_model("maganet", C4()).eval()
+    calls = []
+    model.action_encoder.register_forward_hook(lambda *_: calls.append(1))
+    pairs = pair_set(glyph_npz, "test", C4(), build_recipe({"kind": "none"}), 0)
+    predictions, _ = predict_pairs(model, pairs)  # the path evaluation, checks and figures take
+    assert calls == [] and len(predictions) == len(pairs)
+    x, tx, g, _ = pairs.batch(torch.arange(4), "cpu")
+    with torch.no_grad():
+        expected = model.decode(model.apply_action(model.encode(x), model.regressor(model.group_numbers(g, "cpu"))))
+        assert torch.allclose(model.predict(x, g), expected)
+        model.loss_terms(x, tx, g)
+    assert calls == [1]  # training does infer the transformation from the pair
+
+
+@pytest.mark.parametrize("group", [SO2(), SO3()], ids=["SO2", "SO3"])
+def test_causalvae_intervention_sets_the_pose_to_g_composed_with_the_pose(group):
+    d = group.spatial_dims
+    rotations = group.matrix(group.sample(5, torch.Generator().manual_seed(0))).float()
+    assert torch.allclose(pose_from_label(pose_label(rotations), d), rotations, atol=1e-5)
+    model = flat_model("causalvae", group, spatial_dims=d, size=16, concept_dims=3, content_dims=4)
+    content = torch.randn(5, 4)
+    z = torch.cat([pose_label(rotations).repeat_interleave(3, 1), content], 1)
+    g = group.sample(5, torch.Generator().manual_seed(1))
+    moved = model.act(g, z)
+    composed = group.matrix(g).float() @ rotations
+    assert torch.allclose(moved[:, :-4], pose_label(composed).repeat_interleave(3, 1), atol=1e-5)
+    assert torch.equal(moved[:, -4:], content)
+
+
+def test_flat_code_models_need_the_image_side():
+    with pytest.raises(ValueError, match="needs the image side"):
+        build_model({"kind": "maganet"}, C4(), in_channels=1, spatial_dims=2)

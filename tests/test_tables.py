@@ -67,6 +67,25 @@ def test_table1_has_a_column_per_paper_model_and_marks_the_best(tmp_path):
     assert unit["Ours"] == "0.100 ± 0.000 ★ (paper —)" and unit["GALR"] == "0.200 ± 0.000 (paper —)"
 
 
+def test_cells_with_a_collapsed_gan_are_marked_and_explained(tmp_path):
+    paths = []
+    for seed, collapsed in [(1, 0), (2, 1), (3, 1)]:
+        path = tmp_path / f"infogan{seed}.json"
+        identity = dict(dataset="rotated_mnist", paper_row="RMNIST", group="C4", model="infogan_cr",
+                        paper_column="InfoGAN-CR", seed=seed)
+        path.write_text(json.dumps({"identity": identity, "psnr": 12.0, "ssim": 0.5, "rmse": 0.3, "n_variant_channels": 5,
+                                    "diagnostics": {"n_variant": 5, "n_channels": 32, "collapsed": collapsed}}))
+        paths.append(path)
+    paths.append(write_metrics(tmp_path, 1, 30.0))  # a run without the diagnostic: not marked
+    shown = make_table("table1", paths, ["a note"], [tmp_path / "table1.md"])
+    psnr = shown[shown.metric == "PSNR"].iloc[0]
+    assert psnr["InfoGAN-CR"].startswith("12.00 ± 0.00 †2 (paper 17.39") and "†" not in psnr["Ours"]
+    md = (tmp_path / "table1.md").read_text()
+    assert "†n: at the kept checkpoint the GAN of n of the cell's seeds had collapsed" in md
+    make_table("table1", paths[3:], ["a note"], [tmp_path / "clean.md"])
+    assert "†" not in (tmp_path / "clean.md").read_text()
+
+
 def test_rmse_on_both_scales_from_one_prediction():
     """Mapping [0, 1] to [-1, 1] doubles every error, clipping included: RMSE doubles exactly."""
     from ald.metrics import per_item_metrics, to_unit_range

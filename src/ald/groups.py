@@ -179,15 +179,6 @@ def planar_matrix(theta: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
 
 
-def rotation_vector(matrices: torch.Tensor) -> torch.Tensor:
-    """The rotation vectors of rotation matrices (n, d, d): the signed angle (n, 1) in 2-D, the axis times
-    the angle (n, 3) in 3-D (float64), a minimal set of numbers for a rotation."""
-    matrices = matrices.detach().cpu().to(torch.float64)
-    if matrices.shape[-1] == 2:
-        return torch.atan2(matrices[:, 1, 0], matrices[:, 0, 0]).unsqueeze(1)
-    return torch.from_numpy(Rotation.from_matrix(matrices.numpy()).as_rotvec())
-
-
 def cube_rotations() -> torch.Tensor:
     """The 24 signed permutation matrices with det +1, (24, 3, 3) float64, identity first, fixed order."""
     matrices = []

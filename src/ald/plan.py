@@ -372,11 +372,7 @@ class Plan:
     def main_runs(self) -> list[Run]:
         c = self.config
         return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d) for m in self.models_of(d)
-                for s in self.seeds_of(m)]
-
-    def seeds_of(self, model: str) -> list[int]:
-        """The seeds ``model`` trains with in Table 1: its own (``models.<name>.seeds``) or the main ones."""
-        return self.config["models"][model]["seeds"] or self.config["seeds"]
+                for s in c["seeds"]]
 
     def image_size(self, dataset: str) -> int:
         """The side of the dataset's images: its source's ``size`` setting, else the source's fixed size."""
@@ -637,8 +633,7 @@ class Plan:
                 "value and ours − paper in brackets. ★ marks the best of the row among our models and, "
                 "separately, among the paper's six (higher PSNR/SSIM, lower RMSE). — : no run of that model "
                 f"in this table (in it: {columns(self.models)}"
-                + (f"; configured but left out by only_models: {columns(left_out)}" if left_out else "")
-                + "; InfoGAN-CR, CausalVAE and MAGANet are not built yet)."
+                + (f"; configured but left out by only_models: {columns(left_out)}" if left_out else "") + ")."
             )
         if table == "table2":
             weights = ", ".join(f"{v}: {w}" for v, w in c["ablations"]["variants"].items())

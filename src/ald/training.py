@@ -240,6 +240,9 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
         row = train_epoch(session, epoch)
         improved = checkpoint(session, progress, row, out_dir, resume_path)
         log(epoch_line(row, session.model, improved))
+        if row.get("collapsed"):  # a GAN's diagnostic (models/infogan_cr.py)
+            log(f"warning: epoch {epoch}: the generator has collapsed (its images' spread is under a tenth of the real "
+                "images'); if this epoch's checkpoint is kept, the tables mark its cells †")
     record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), code=code,
                         extra={("best_val_total" if session.model.selected_by == "lowest val_total" else "best_selection_score"):
                                progress.best_val, "checkpoint_selected_by": session.model.selected_by,

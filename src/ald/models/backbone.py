@@ -178,7 +178,6 @@ class FlatCodeModel(GroupActionModel):
         super().__init__()
         latent_size(image_size)  # refuse a missing or unusable image side before building anything
         self.group = group
-        self.rotation_dims = group.spatial_dims * (group.spatial_dims - 1) // 2  # 1 angle in 2-D, 3 in 3-D
         self.layout = dict(hidden_channels=hidden_channels, latent_channels=latent_channels,
                            spatial_dims=spatial_dims, image_size=image_size)
         self.in_channels = in_channels

@@ -1,16 +1,17 @@
 """InfoGAN-CR (Lin, Thekumparampil, Fanti, Oh, ICML 2020; fjxmlzn/InfoGAN-CR, TensorFlow 1), re-implemented
 in PyTorch and adapted to (x, g) -> T_g(x) (docs/baselines.md).
 
-The GAN: a generator G(c, n) of uniform codes c (``n_codes``, the first ``rotation_dims`` of them meant for
-the rotation) and uniform noise n; a discriminator whose trunk also carries the InfoGAN Q-head (recover c
+The GAN: a generator G(c, n) of uniform codes c (``n_codes``) and uniform noise n; a discriminator whose trunk also carries the InfoGAN Q-head (recover c
 from G(c, n)); the contrastive-regulariser (CR) discriminator, which sees two generated images that share
 one code and must say which. Added for the task: an inversion encoder E trained on generated images to
 recover (c, n) and on real images to reproduce them through the generator, which that term does not train
 (the hybrid inversion of In-Domain GAN Inversion, Zhu et al., ECCV 2020: trained on generated images only,
 E's codes of real digits regenerated them at 13.5 dB, barely above a blank image; docs/baselines.md),
-and a calibration: a linear map from g's rotation vector to the shift of the rotation
-codes, fitted by least squares (as a trained layer) on training pairs, shift = E(T_g x) - E(x).
-Prediction: E(x), shift the rotation codes by the calibrated map of g, clip to the codes' range, G.
+and a calibration: a linear map from g's rotation matrix to a shift of the regularised codes, fitted by
+least squares (as a trained layer) on training pairs, shift = E(T_g x) - E(x). InfoGAN-CR does not say
+which code, if any, took the rotation, so the calibration shifts every regularised code by what explains g
+(under SO(2), a cos + b sin + c per code); the noise is never shifted.
+Prediction: E(x), shift the codes by the calibrated map of g, clip to the codes' range, G.
 
 The players train with one backward pass: the discriminators' losses see the generated images detached,
 and the generator's adversarial loss goes through a copy of the discriminator with its parameters
@@ -24,7 +25,7 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.functional import binary_cross_entropy_with_logits as bce, cross_entropy, mse_loss
 
-from ..groups import Group, rotation_vector
+from ..groups import Group
 from . import register_model
 from .backbone import FlatCodeModel, FlatDecoder, FlatEncoder, flat_params_schema
 
@@ -37,8 +38,7 @@ class InfoGANCR(FlatCodeModel):
     loss_names = ("d_adv", "g_adv", "info", "cr", "enc", "rec", "calib")
     params_schema = {
         **flat_params_schema(loss_names),
-        "n_codes": {"type": "integer", "minimum": 1, "description": "regularised codes (the first rotation_dims "
-                                                                   "are the rotation's)"},
+        "n_codes": {"type": "integer", "minimum": 1, "description": "regularised codes (the calibration shifts them)"},
         "n_noise": {"type": "integer", "minimum": 0},
         "d_lr_factor": {"type": "number", "exclusiveMinimum": 0},
     }
@@ -51,16 +51,14 @@ class InfoGANCR(FlatCodeModel):
         return {"d_adv": 1.0, "g_adv": 1.0, "info": 0.05, "cr": 2.0, "enc": 1.0, "rec": 1.0, "calib": 1.0}
 
     def __init__(self, group: Group, n_codes: int = 5, n_noise: int = 27, d_lr_factor: float = 2.0, **layout):
-        n_codes = max(n_codes, group.spatial_dims * (group.spatial_dims - 1) // 2)
-        super().__init__(group, n_code=n_codes + n_noise, n_variant=0, **layout)
+        super().__init__(group, n_code=n_codes + n_noise, n_variant=n_codes, **layout)
         self.n_codes, self.n_noise, self.d_lr_factor = n_codes, n_noise, d_lr_factor
-        self.variant[: self.rotation_dims] = True
         image = dict(in_channels=self.in_channels, **self.layout)
         self.generator = FlatDecoder(n_codes + n_noise, out_channels=self.in_channels, **self.layout)
         self.discriminator = FlatEncoder(out_features=1 + n_codes, **image)  # real/fake logit and the Q-head
         self.cr_discriminator = self.flat_encoder(n_codes, in_channels=2 * self.in_channels)
         self.inverter = self.flat_encoder(n_codes + n_noise)
-        self.calibration = nn.Linear(self.rotation_dims, self.rotation_dims)  # rotation vector -> code shift
+        self.calibration = nn.Linear(group.spatial_dims**2, n_codes)  # g's rotation matrix -> code shift
         self.register_buffer("spread", torch.zeros(2))  # (generated, real) per-pixel std of the last batch
 
     def optimizer(self, lr):
@@ -84,11 +82,10 @@ class InfoGANCR(FlatCodeModel):
         return self.generator(z)
 
     def code_shift(self, g: torch.Tensor, device) -> torch.Tensor:
-        return self.calibration(rotation_vector(self.group.matrix(g)).to(device=device, dtype=torch.float32))
+        return self.calibration(self.group_numbers(g, device))
 
     def act(self, g, z):
-        shift = torch.zeros_like(z)
-        shift[:, : self.rotation_dims] = self.code_shift(g, z.device)
+        shift = nn.functional.pad(self.code_shift(g, z.device), (0, self.n_noise))
         return (z + shift).clamp(-1, 1)
 
     def loss_terms(self, x, tx, g):
@@ -101,7 +98,7 @@ class InfoGANCR(FlatCodeModel):
         ones, zeros = torch.ones_like(d_real[:, 0]), torch.zeros_like(d_real[:, 0])
         with torch.no_grad():
             self.spread.copy_(torch.stack([fake.std(0).mean(), real.std(0).mean()]))
-            shift = self.encode(tx)[:, : self.rotation_dims] - self.encode(x)[:, : self.rotation_dims]
+            shift = self.encode(tx)[:, : self.n_codes] - self.encode(x)[:, : self.n_codes]
         return {
             "d_adv": bce(d_real[:, 0], ones) + bce(d_fake[:, 0], zeros),
             "g_adv": bce(g_out[:, 0], ones),

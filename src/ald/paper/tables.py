@@ -33,17 +33,18 @@ def load_metrics(paths: list[Path]) -> pd.DataFrame:
         result = json.loads(Path(path).read_text())
         scores = {"psnr": result["psnr"], "ssim": result["ssim"], "rmse": result["rmse"],
                   "rmse_pm1": rmse_on_model_scale(result["rmse"])}
-        rows.append({**result["identity"], **scores,
-                     "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
+        rows.append({**result["identity"], **scores, "n_variant_channels": result["n_variant_channels"],
+                     "collapsed": int(result.get("diagnostics", {}).get("collapsed", 0)), "source_file": str(path)})
     return pd.DataFrame(rows)
 
 
 def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean, sample std (ddof=1; NaN for one seed) and seed count of every metric per key."""
-    long = frame.melt(id_vars=keys + ["seed", "source_file"], value_vars=[m for m, _ in METRICS], var_name="metric")
+    long = frame.melt(id_vars=keys + ["seed", "source_file", "collapsed"], value_vars=[m for m, _ in METRICS], var_name="metric")
     grouped = long.groupby(keys + ["metric"], sort=False)
     stats = grouped["value"].agg(["mean", "std", "count"]).rename(columns={"count": "n_seeds"})
     stats["source_file"] = grouped["source_file"].agg(joined_sources)
+    stats["n_collapsed"] = grouped["collapsed"].sum()
     stats = stats.reset_index()
     stats["metric"] = stats["metric"].map(dict(METRICS))
     return stats
@@ -66,6 +67,10 @@ def table1_paper(row: str, metric: str, model: str) -> float | None:
     return None if name is None else paper_values.table1_value(row, name, model)
 
 
+COLLAPSED = "†"  # a cell with seeds whose GAN had collapsed at the kept checkpoint
+COLLAPSE_NOTE = (f"{COLLAPSED}n: at the kept checkpoint the GAN of n of the cell's seeds had collapsed (its generated "
+                 "images' per-pixel spread under 10% of the real images'); each run's metrics JSON (diagnostics) "
+                 "and training log say which.")
 LOWER_IS_BETTER = {"RMSE [-1,1]", "RMSE [0,1]", "RMSE"}  # ours and the paper's names
 BEST = " ★"
 
@@ -81,7 +86,8 @@ def best_of(values: dict[str, float], metric: str) -> str | None:
 
 def table1_cell(row: pd.Series, best_ours: bool, best_paper: bool) -> str:
     d = DIGITS[row["metric"]]
-    ours = format_cell(row["mean"], row["std"], d) + (BEST if best_ours else "")
+    ours = format_cell(row["mean"], row["std"], d) + (f" {COLLAPSED}{row['n_collapsed']}" if row["n_collapsed"] else "")
+    ours += BEST if best_ours else ""
     if pd.isna(row["paper"]):
         return f"{ours} (paper —)"
     return f"{ours} (paper {row['paper']:.{d}f}{BEST if best_paper else ''}; {row['difference']:+.{d}f})"
@@ -241,5 +247,7 @@ def make_table(name: str, inputs: list, notes: list[str], paths: list[Path]) -> 
     frame = (load_metrics if kind == "metrics" else load_probes)(inputs)
     stats = {"table1": table1, "table2": table2, "table3": table3}[name](frame)
     shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats)
+    if "n_collapsed" in stats and stats["n_collapsed"].any():
+        notes = [*notes, COLLAPSE_NOTE]
     write_table(stats, shown, paths, title, notes)
     return shown
