@@ -42,7 +42,7 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     run = snakemake("-n", "--quiet", "rules", "all", "--configfile", str(config), "--replace-workflow-config")
     assert run.returncode == 0, run.stderr
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", run.stdout, re.MULTILINE))
-    n_runs = 3 * 2 * 3 * 3  # datasets (brains left out: OASIS terms) x their groups x models x seeds of config.yaml
+    n_runs = 3 * 2 * 6 * 3  # datasets (brains left out: OASIS terms) x their groups x the 6 models x seeds of config.yaml
     n_probed = 3 * 2 * 1 * 3  # probes.models: [ald]
     assert counts["fetch_mnist"] == counts["fetch_adrenalmnist3d"] == "1" and counts["prepare"] == "2"
     n_ablation = 3 * 1 * 2 * 3  # datasets x groups [C4] or [O] x variants x seeds

@@ -1,4 +1,4 @@
-"""MAGANet (Hwang, Kim, Kim, ICML 2023: achieving combinatorial generalisation by modelling a group action),
+"""MAGANet (Hwang, Choi, Cho, Kang, ICML 2023: achieving combinatorial generalization by modeling a group action),
 which has no public code; our reading, adapted to (x, g) -> T_g(x) (docs/baselines.md).
 
 Kept: the transformation is a latent of its own, inferred from a pair (x, x') by an action encoder as a
