@@ -44,16 +44,20 @@ def test_baseline_honours_the_interface(kind, group):
 def test_a_few_training_steps_lower_the_loss(kind):
     torch.manual_seed(0)
     model = build_model({"kind": kind}, C4(), in_channels=1, spatial_dims=2)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x, tx, g = batch(C4())
+    losses = train_steps(model, torch.optim.Adam(model.parameters(), lr=1e-3), *batch(C4()), steps=15)
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def train_steps(model, optimizer, x, tx, g, steps: int) -> list[float]:
+    """Train ``steps`` steps on one batch; the total loss before each step."""
     losses = []
-    for _ in range(15):
+    for _ in range(steps):
         loss = model.total_loss(model.loss_terms(x, tx, g))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(float(loss.detach()))
-    assert losses[-1] < 0.8 * losses[0]
+    return losses
 
 
 def test_galr_partition_is_fixed_by_config_and_never_trained():
@@ -168,15 +172,8 @@ def test_training_steps_lower_the_loss_of_a_disentanglement_baseline(case, glyph
     kind, weights = TRAINING_CASES[case]
     torch.manual_seed(0)
     model = flat_model(kind, C4(), **({"loss_weights": weights} if weights else {}))
-    optimizer = model.optimizer(1e-3)
     x, tx, g, _ = pair_set(glyph_npz, "train", C4(), build_recipe({"kind": "none"}), 0).batch(torch.arange(16), "cpu")
-    losses = []
-    for _ in range(60):
-        loss = model.total_loss(model.loss_terms(x, tx, g))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    losses = train_steps(model, model.optimizer(1e-3), x, tx, g, steps=60)
     assert sum(losses[-5:]) < 0.8 * sum(losses[:5]), losses
 
 
@@ -184,12 +181,7 @@ def test_infogan_cr_inverter_recovers_codes_of_generated_images():
     torch.manual_seed(0)
     model = flat_model("infogan_cr", C4(), loss_weights={"enc": 1.0})  # only the inversion encoder learns
     generator = copy.deepcopy(model.generator.state_dict())
-    optimizer = model.optimizer(1e-3)
-    x, tx, g = batch(C4(), n=64)
-    for _ in range(150):
-        optimizer.zero_grad()
-        model.total_loss(model.loss_terms(x, tx, g)).backward()
-        optimizer.step()
+    train_steps(model, model.optimizer(1e-3), *batch(C4(), n=64), steps=150)
     assert all(torch.equal(v, model.generator.state_dict()[k]) for k, v in generator.items())  # E's loss leaves G alone
     with torch.no_grad():
         codes = model.sample_codes(512, "cpu")
