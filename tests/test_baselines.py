@@ -2,6 +2,7 @@
 InfoGAN-CR, CausalVAE and MAGANet, which learn disentangled flat codes and take g as numbers."""
 
 import copy
+import csv
 import json
 
 import pytest
@@ -233,3 +234,16 @@ def test_causalvae_intervention_sets_the_pose_to_g_composed_with_the_pose(group)
 def test_flat_code_models_need_the_image_side():
     with pytest.raises(ValueError, match="needs the image side"):
         build_model({"kind": "maganet"}, C4(), in_channels=1, spatial_dims=2)
+
+
+def test_the_gan_keeps_the_checkpoint_with_the_best_validation_psnr(glyph_npz, tmp_path):
+    spec = TrainSpec(source_npz=str(glyph_npz), recipe={"kind": "none"}, group="C4", model={"kind": "infogan_cr"},
+                     seed=0, epochs=3, batch_size=32, lr=1e-3, val_seed=0, threads=1, device="cpu", max_train_items=64)
+    lines = []
+    record = train(spec, tmp_path / "run", tmp_path / "resume.pt", log=lines.append)
+    rows = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
+    best = max(rows, key=lambda r: float(r["val_psnr"]))
+    assert torch.load(tmp_path / "run" / "best.pt", weights_only=True)["epoch"] == int(best["epoch"])
+    assert record["checkpoint_selected_by"] == "highest val_psnr" and record["best_val_psnr"] == float(best["val_psnr"])
+    assert all(key in rows[0] for key in ("train_d_adv", "train_cr", "fake_spread", "collapsed"))
+    assert sum("fake_spread=" in line for line in lines) == 3  # every epoch's log line shows the GAN's health

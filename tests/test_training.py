@@ -29,6 +29,7 @@ def test_training_writes_history_record_and_best_checkpoint(glyph_npz, tmp_path)
     assert saved["parameters"] == record["parameters"]
     best = min(rows, key=lambda r: float(r["val_total"]))
     assert torch.load(tmp_path / "run" / "best.pt", weights_only=True)["epoch"] == int(best["epoch"])
+    assert saved["checkpoint_selected_by"] == "lowest val_total" and saved["best_val_total"] == float(best["val_total"])
 
 
 def test_training_reduces_the_loss(glyph_npz, tmp_path):

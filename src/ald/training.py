@@ -244,8 +244,7 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
             log(f"warning: epoch {epoch}: the generator has collapsed (its images' spread is under a tenth of the real "
                 "images'); if this epoch's checkpoint is kept, the tables mark its cells †")
     record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), code=code,
-                        extra={("best_val_total" if session.model.selected_by == "lowest val_total" else "best_selection_score"):
-                               progress.best_val, "checkpoint_selected_by": session.model.selected_by,
+                        extra={**best_of_run(session.model, progress),
                                "n_parameters": n_parameters,
                                "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,
@@ -254,6 +253,13 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
                                "epoch_seconds_total": round(sum(r["seconds"] for r in progress.history), 2)})
     (out_dir / "run.json").write_text(json.dumps(record, indent=2))
     return record
+
+
+def best_of_run(model: GroupActionModel, progress: Progress) -> dict:
+    """What the run record says of the kept checkpoint: the column that chose it and its value there."""
+    direction, column = model.selected_by
+    best = next(row for row in progress.history if row["epoch"] == progress.best["epoch"])
+    return {f"best_{column}": best[column], "checkpoint_selected_by": f"{direction} {column}"}
 
 
 def job_entry(spec: TrainSpec, started: float, code: dict, device, first_epoch: int) -> dict:

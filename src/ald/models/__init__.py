@@ -67,12 +67,12 @@ class GroupActionModel(nn.Module):
         """The optimiser training uses (``training.lr``): Adam over every parameter."""
         return torch.optim.Adam(self.parameters(), lr=lr)
 
-    selected_by: ClassVar[str] = "lowest val_total"  # what picks the best checkpoint, for the run record
+    selected_by: ClassVar[tuple[str, str]] = ("lowest", "val_total")  # the history column that picks the kept checkpoint
 
-    @staticmethod
-    def selection_score(row: dict) -> float:
-        """Lower is better: the number of an epoch's history row that picks the best checkpoint."""
-        return row["val_total"]
+    def selection_score(self, row: dict) -> float:
+        """Lower is better: an epoch's history row scored by ``selected_by``."""
+        direction, column = self.selected_by
+        return row[column] if direction == "lowest" else -row[column]
 
     def diagnostics(self) -> dict[str, float | int]:
         """Numbers for the per-epoch history and log line and for probe and metrics records."""

@@ -118,7 +118,7 @@ class ConvGroupActionModel(GroupActionModel):
 
 class FlatEncoder(nn.Module):
     """``encoder`` followed by a linear map of its flattened feature map to ``out_features`` numbers:
-    the image-to-code networks of the disentanglement baselines (``models/flat.py``)."""
+    the image-to-code networks of the disentanglement baselines (``FlatCodeModel``)."""
 
     def __init__(self, in_channels: int, hidden_channels: int, latent_channels: int, spatial_dims: int,
                  image_size: int, out_features: int):

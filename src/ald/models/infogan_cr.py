@@ -42,7 +42,7 @@ class InfoGANCR(FlatCodeModel):
         "n_noise": {"type": "integer", "minimum": 0},
         "d_lr_factor": {"type": "number", "exclusiveMinimum": 0},
     }
-    selected_by = "highest val_psnr"
+    selected_by = ("highest", "val_psnr")  # adversarial losses do not say how good predictions are
 
     @classmethod
     def default_loss_weights(cls):
@@ -67,10 +67,6 @@ class InfoGANCR(FlatCodeModel):
         others = [p for name, p in self.named_parameters() if not name.startswith(("discriminator.", "cr_discriminator."))]
         return torch.optim.Adam([{"params": others, "lr": lr}, {"params": critics, "lr": lr * self.d_lr_factor}],
                                 betas=(0.5, 0.999))
-
-    @staticmethod
-    def selection_score(row):
-        return -row["val_psnr"]  # adversarial losses do not say how good predictions are
 
     def sample_codes(self, n: int, device) -> torch.Tensor:
         return torch.rand(n, self.n_codes + self.n_noise, device=device) * 2 - 1
