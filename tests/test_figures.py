@@ -1,5 +1,6 @@
 """The training-curves figure (ald.paper.figures), drawn from made-up histories."""
 
+import json
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,6 +55,16 @@ def test_the_best_epoch_is_the_first_lowest_validation_loss():
                           "epoch": [1, 2, 3, 4, 1, 2, 3], "val_total": [0.5, 0.2, 0.2, 0.9, 0.4, 0.3, 0.1]})
     best = best_epochs(frame)
     assert dict(zip(best["model"], best["epoch"])) == {"a": 2, "b": 3}
+
+
+def test_the_best_epoch_follows_the_rule_the_run_record_names(tmp_path):
+    frame = write_history(tmp_path / "history.csv", "ald", 1, psnr=False)
+    frame["val_psnr"] = 10 + frame["epoch"] % 5  # best at epoch 4, where the loss is not lowest
+    frame.to_csv(tmp_path / "history.csv", index=False)
+    (tmp_path / "run.json").write_text(json.dumps({"checkpoint_selected_by": "highest val_psnr"}))
+    best = best_epochs(read_history(str(tmp_path / "history.csv")).assign(model="gan", seed="1"))
+    assert best["epoch"].tolist() == [frame["epoch"][frame["val_psnr"].idxmax()]]
+    assert frame["val_psnr"].idxmax() != frame["val_total"].idxmin()  # the two rules disagree on this history
 
 
 def test_the_best_epoch_of_a_diverging_history(tmp_path):

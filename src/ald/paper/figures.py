@@ -294,19 +294,28 @@ def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]
     save(fig, paths)
 
 
+DEFAULT_SELECTION = "lowest val_total"  # what kept the checkpoint of a run whose record does not say
+
+
 def read_history(path: str) -> pd.DataFrame:
-    """One run's per-epoch history; a missing or empty file stops the figure rather than silently dropping the run."""
+    """One run's per-epoch history, with the rule that kept its checkpoint (``kept_by``, from the run record beside
+    it); a missing or empty file stops the figure rather than silently dropping the run."""
     file = Path(path)
     frame = pd.read_csv(file) if file.is_file() and file.stat().st_size else pd.DataFrame()
     if frame.empty:
         raise FileNotFoundError(f"training history {file} is missing or has no epochs. "
                                 f"Fix: train that run, e.g. `snakemake --cores 2 {file}`")
-    return frame
+    record = file.with_name("run.json")
+    record = json.loads(record.read_text()) if record.is_file() else {}
+    return frame.assign(kept_by=record.get("checkpoint_selected_by", DEFAULT_SELECTION))
 
 
 def best_epochs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each (model, seed) run's row of lowest val_total: the checkpoint the pipeline keeps (first one on ties)."""
-    return frame.loc[frame.groupby(["model", "seed"])["val_total"].idxmin()]
+    """Each (model, seed) run's kept row, by its ``kept_by`` rule (e.g. lowest val_total; first one on ties)."""
+    def kept(run: pd.DataFrame) -> int:
+        direction, column = (run["kept_by"].iloc[0] if "kept_by" in run else DEFAULT_SELECTION).split()
+        return run[column].idxmin() if direction == "lowest" else run[column].idxmax()
+    return frame.loc[[kept(run) for _, run in frame.groupby(["model", "seed"])]]
 
 
 def optional_lines(ax, frame: pd.DataFrame, column: str, line: dict) -> str:
@@ -349,10 +358,10 @@ def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: 
             ax.set_title(f"{panel}{note}", fontsize=8)
             ax.grid(alpha=0.3)
         axes[r, 0].set_yscale("log"), axes[r, 1].set_yscale("log"), axes[r, 3].set_ylim(-0.05, 1.05)
-        axes[r, 1].set_ylabel("val_total (★ best epoch)")
+        axes[r, 1].set_ylabel("val_total (★ kept epoch)")
     sns.move_legend(axes[0, 0], "best", fontsize=6, title_fontsize=7)
-    fig.suptitle("Training curves: mean over seeds, band ± 1 sd (one seed: its line); ★ each run's best validation "
-                 "epoch, the checkpoint kept", fontsize=9)
+    fig.suptitle("Training curves: mean over seeds, band ± 1 sd (one seed: its line); ★ the epoch each run kept (lowest "
+                 "validation loss; for a GAN, highest validation PSNR)", fontsize=9)
     save(fig, paths)
 
 
