@@ -104,7 +104,7 @@ class ToyAutoencoder(GroupActionModel):
     loss_names = ("pixel", "latent_norm")
     params_schema = {"width": {"type": "integer", "minimum": 1}}
 
-    def __init__(self, group, in_channels=1, spatial_dims=2, width=4):
+    def __init__(self, group, in_channels=1, spatial_dims=2, image_size=None, width=4):  # the data layout, then its params
         super().__init__()
         self.group, self.loss_weights = group, {"pixel": 1.0, "latent_norm": 0.01}
         self.encoder = nn.Conv2d(in_channels, width, 4, 2, 1)

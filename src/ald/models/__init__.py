@@ -9,7 +9,9 @@ parameters are trained: one Adam by default; a GAN's players get their own learn
 ``selection_score`` (which validation number picks the best checkpoint: the validation loss by default).
 
 Add a model: subclass ``GroupActionModel`` in its own file, set ``kind``, ``loss_names`` and
-``params_schema`` (JSON schema of its config parameters), and decorate it with ``register_model``.
+``params_schema`` (JSON schema of its config parameters), give it a constructor
+``(group, in_channels, spatial_dims, image_size, **params)`` (``build_model`` passes the data layout to
+every model; use what you need), and decorate it with ``register_model``.
 """
 
 from __future__ import annotations
