@@ -342,13 +342,14 @@ def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: 
     palette = dict(zip(dict.fromkeys(m for runs in inputs.values() for m in runs), sns.color_palette()))
     terms = list(dict.fromkeys(c for frame in frames.values() for c in frame if c.startswith("train_")))
     fig, axes = plt.subplots(len(frames), 4, figsize=(17, 3.2 * len(frames)), squeeze=False, layout="constrained")
+    legend_row = max(range(len(frames)), key=lambda r: list(frames.values())[r]["model"].nunique())  # names every model
     for r, (panel, frame) in enumerate(frames.items()):
         if "n_channels" in frame:
             frame["n_variant / n_channels"] = frame["n_variant"] / frame["n_channels"]
         losses = frame.melt(id_vars=["epoch", "model", "seed"], value_vars=[t for t in terms if t in frame],
                             var_name="term", value_name="training loss").dropna()
         line = dict(x="epoch", hue="model", palette=palette, errorbar="sd")
-        sns.lineplot(losses, y="training loss", style="term", style_order=terms, legend=r == 0, ax=axes[r, 0], **line)
+        sns.lineplot(losses, y="training loss", style="term", style_order=terms, legend=r == legend_row, ax=axes[r, 0], **line)
         sns.lineplot(frame, y="val_total", legend=False, ax=axes[r, 1], **line)
         sns.scatterplot(best_epochs(frame), x="epoch", y="val_total", hue="model", palette=palette, marker="*", s=120,
                         edgecolor="black", legend=False, ax=axes[r, 1], zorder=3)
@@ -359,7 +360,7 @@ def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: 
             ax.grid(alpha=0.3)
         axes[r, 0].set_yscale("log"), axes[r, 1].set_yscale("log"), axes[r, 3].set_ylim(-0.05, 1.05)
         axes[r, 1].set_ylabel("val_total (★ kept epoch)")
-    sns.move_legend(axes[0, 0], "best", fontsize=6, title_fontsize=7)
+    sns.move_legend(axes[legend_row, 0], "best", fontsize=6, title_fontsize=7)
     fig.suptitle("Training curves: mean over seeds, band ± 1 sd (one seed: its line); ★ the epoch each run kept (lowest "
                  "validation loss; for a GAN, highest validation PSNR)", fontsize=9)
     save(fig, paths)
