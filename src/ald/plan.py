@@ -596,7 +596,12 @@ class Plan:
                     "layout (ald.plan.Plan.parameter_rows); every trained run's record (run.json, n_parameters) "
                     "holds the count of the model it trained.",
                     "ALD's count includes its mask logits (one per latent channel it splits: 64, or 16 for the "
-                    "lifted airplanes latent); GALR's includes its attention module."]
+                    "lifted airplanes latent); GALR's includes its attention module.",
+                    "The disentanglement baselines count every network they train, with the linear layers between "
+                    "ALD's convolutional trunk and their flat code (most of their weights, growing with the image): "
+                    "InfoGAN-CR's generator, discriminator with Q-head, CR discriminator, inverter and calibration; "
+                    "CausalVAE's encoder, decoder and structural equations; MAGANet's content and action encoders, "
+                    "action module, decoder and regressor from g (docs/baselines.md)."]
         c, t = self.config, self.config["training"]
         train_items = t["max_train_items"] or "all"
         sources = ", ".join(f"{name} {source_settings(c['sources'][name])}"
