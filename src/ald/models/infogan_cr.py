@@ -27,7 +27,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits as bce, cross_e
 
 from ..groups import Group
 from . import register_model
-from .backbone import FlatCodeModel, FlatDecoder, FlatEncoder, flat_params_schema
+from .backbone import FlatCodeModel, flat_params_schema
 
 COLLAPSE_RATIO = 0.1  # generated images whose spread is under 10 % of the real images' count as collapsed
 
@@ -53,9 +53,8 @@ class InfoGANCR(FlatCodeModel):
     def __init__(self, group: Group, n_codes: int = 5, n_noise: int = 27, d_lr_factor: float = 2.0, **layout):
         super().__init__(group, n_code=n_codes + n_noise, n_variant=n_codes, **layout)
         self.n_codes, self.n_noise, self.d_lr_factor = n_codes, n_noise, d_lr_factor
-        image = dict(in_channels=self.in_channels, **self.layout)
-        self.generator = FlatDecoder(n_codes + n_noise, out_channels=self.in_channels, **self.layout)
-        self.discriminator = FlatEncoder(out_features=1 + n_codes, **image)  # real/fake logit and the Q-head
+        self.generator = self.flat_decoder(n_codes + n_noise)
+        self.discriminator = self.flat_encoder(1 + n_codes)  # real/fake logit and the Q-head
         self.cr_discriminator = self.flat_encoder(n_codes, in_channels=2 * self.in_channels)
         self.inverter = self.flat_encoder(n_codes + n_noise)
         self.calibration = nn.Linear(group.spatial_dims**2, n_codes)  # g's rotation matrix -> code shift
