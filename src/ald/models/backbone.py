@@ -210,6 +210,12 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor, prior_mu: torch.Tensor |
     return 0.5 * (logvar.exp() + (mu - prior_mu) ** 2 - 1 - logvar).sum(1).mean()
 
 
+def gaussian(out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A network's output (B, 2n) read as the means and log-variances (clamped to [-10, 10]) of n Gaussians."""
+    mu, logvar = out.chunk(2, dim=1)
+    return mu, logvar.clamp(-10, 10)
+
+
 def sample(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """A reparameterised draw from N(mu, exp(logvar))."""
     return mu + torch.randn_like(mu) * (0.5 * logvar).exp()

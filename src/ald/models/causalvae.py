@@ -27,7 +27,7 @@ from torch import nn
 
 from ..groups import Group
 from . import register_model
-from .backbone import FlatCodeModel, flat_params_schema, gaussian_kl, mlp, sample, summed_squared_error
+from .backbone import FlatCodeModel, flat_params_schema, gaussian, gaussian_kl, mlp, sample, summed_squared_error
 
 
 def pose_label(matrices: torch.Tensor) -> torch.Tensor:
@@ -89,8 +89,7 @@ class CausalVAE(FlatCodeModel):
         """The concepts' eps means as blocks (B, k, concept_dims), and the content's means and log-variances."""
         out = self.encoder(x)
         eps = out[:, : self.n_variant].view(len(x), self.n_concepts, self.concept_dims)
-        mu, logvar = out[:, self.n_variant :].chunk(2, dim=1)
-        return eps, mu, logvar.clamp(-10, 10)
+        return eps, *gaussian(out[:, self.n_variant :])
 
     def encode(self, x):
         """The posterior means through the causal and mask layers: what the decoder reads."""

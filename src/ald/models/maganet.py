@@ -20,7 +20,7 @@ from torch import nn
 
 from ..groups import Group
 from . import register_model
-from .backbone import FlatCodeModel, flat_params_schema, gaussian_kl, mlp, sample, summed_squared_error
+from .backbone import FlatCodeModel, flat_params_schema, gaussian, gaussian_kl, mlp, sample, summed_squared_error
 
 
 @register_model
@@ -42,13 +42,9 @@ class MAGANet(FlatCodeModel):
         d = group.spatial_dims
         self.regressor = mlp([d * d, 64, action_dims])
 
-    def content_posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.content_encoder(x).chunk(2, dim=1)
-        return mu, logvar.clamp(-10, 10)
-
     def encode(self, x):
         """The content posterior's mean."""
-        return self.content_posterior(x)[0]
+        return gaussian(self.content_encoder(x))[0]
 
     def decode(self, z):
         return self.decoder(z)
@@ -64,9 +60,8 @@ class MAGANet(FlatCodeModel):
         return self.apply_action(z, self.action_of(g, z.device))
 
     def loss_terms(self, x, tx, g):
-        mu, logvar = self.action_encoder(torch.cat([x, tx], 1)).chunk(2, dim=1)
-        logvar = logvar.clamp(-10, 10)
-        content_mu, content_logvar = self.content_posterior(x)
+        mu, logvar = gaussian(self.action_encoder(torch.cat([x, tx], 1)))
+        content_mu, content_logvar = gaussian(self.content_encoder(x))
         action, content = (sample(mu, logvar), sample(content_mu, content_logvar)) if self.training else (mu, content_mu)
         return {
             "recon": summed_squared_error(self.decode(self.apply_action(content, action)), tx),
