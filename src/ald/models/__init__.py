@@ -49,7 +49,7 @@ class GroupActionModel(nn.Module):
 
     def split(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(z_v, z_i): z with the invariant channels zeroed, and with the variant ones zeroed."""
-        m = self.variant_channels().to(z.dtype).view(1, -1, *([1] * (z.dim() - 2)))
+        m = self.variant_channels().to(device=z.device, dtype=z.dtype).view(1, -1, *([1] * (z.dim() - 2)))
         return m * z, (1 - m) * z
 
     def act(self, g: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
