@@ -86,6 +86,18 @@ def test_cells_with_a_collapsed_gan_are_marked_and_explained(tmp_path):
     assert "†" not in (tmp_path / "clean.md").read_text()
 
 
+def test_a_table_whose_runs_trained_on_different_devices_says_which_cells_came_from_which(tmp_path):
+    paths = [write_metrics(tmp_path, seed, 30.0) for seed in (1, 2, 3)]  # no train_run recorded: one device
+    make_table("table1", paths, [], [tmp_path / "one.md"])
+    assert "Training devices" not in (tmp_path / "one.md").read_text()
+    for path, device in zip(paths, ["cpu", "cpu", "cuda"]):
+        path.write_text(json.dumps({**json.loads(path.read_text()), "train_run": {"parameters": {"device": device}}}))
+    paths.append(write_metrics(tmp_path, 1, 20.0, group="SO2"))
+    make_table("table1", paths, [], [tmp_path / "mixed.md"])
+    note = next(line for line in (tmp_path / "mixed.md").read_text().splitlines() if "Training devices" in line)
+    assert note.endswith("cuda: rotated_mnist C4 (Ours) | unrecorded: rotated_mnist SO2 (Ours) | cpu: every other cell.")
+
+
 def test_rmse_on_both_scales_from_one_prediction():
     """Mapping [0, 1] to [-1, 1] doubles every error, clipping included: RMSE doubles exactly."""
     from ald.metrics import per_item_metrics, to_unit_range

@@ -34,8 +34,21 @@ def load_metrics(paths: list[Path]) -> pd.DataFrame:
         scores = {"psnr": result["psnr"], "ssim": result["ssim"], "rmse": result["rmse"],
                   "rmse_pm1": rmse_on_model_scale(result["rmse"])}
         rows.append({**result["identity"], **scores, "n_variant_channels": result["n_variant_channels"],
-                     "collapsed": int(result.get("diagnostics", {}).get("collapsed", 0)), "source_file": str(path)})
+                     "collapsed": int(result.get("diagnostics", {}).get("collapsed", 0)), "source_file": str(path),
+                     "device": result.get("train_run", {}).get("parameters", {}).get("device", "unrecorded")})
     return pd.DataFrame(rows)
+
+
+def device_note(frame: pd.DataFrame) -> list[str]:
+    """When the runs behind a table trained on different devices, which cells came from which."""
+    counts = frame["device"].value_counts()
+    if len(counts) < 2:
+        return []
+    cells = [f"{device}: " + "; ".join(f"{dataset} {group} ({', '.join(sorted(block['paper_column'].unique()))})"
+                                        for (dataset, group), block in runs.groupby(["dataset", "group"], sort=False))
+             for device, runs in frame[frame["device"] != counts.index[0]].groupby("device", sort=True)]
+    return ["Training devices differ between cells (each run's run.json names its device and host): "
+            + " | ".join(cells) + f" | {counts.index[0]}: every other cell."]
 
 
 def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -249,5 +262,7 @@ def make_table(name: str, inputs: list, notes: list[str], paths: list[Path]) -> 
     shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats)
     if "n_collapsed" in stats and stats["n_collapsed"].any():
         notes = [*notes, COLLAPSE_NOTE]
+    if kind == "metrics":
+        notes = [*notes, *device_note(frame)]
     write_table(stats, shown, paths, title, notes)
     return shown
