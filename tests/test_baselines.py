@@ -266,6 +266,6 @@ def test_every_model_trains_and_predicts_on_cuda(kind, group, glyph_npz, tmp_pat
     spec = TrainSpec(source_npz=str(npz), recipe={"kind": "none"}, group=group, model={"kind": kind}, seed=0,
                      epochs=1, batch_size=16, lr=1e-3, val_seed=0, threads=1, device="cuda", max_train_items=32)
     record = train(spec, tmp_path / "run", tmp_path / "resume.pt", log=lambda line: None)
-    assert record["device"].startswith("cuda")
+    assert record["device"].startswith("cuda") and record["device_name"] == torch.cuda.get_device_name()
     metrics = evaluate(tmp_path / "run", test_seed=0, out_json=tmp_path / "metrics.json", device="cuda")
     assert math.isfinite(metrics["psnr"]) and metrics["n_test_pairs"] > 0

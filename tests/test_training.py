@@ -25,6 +25,7 @@ def test_training_writes_history_record_and_best_checkpoint(glyph_npz, tmp_path)
     for key in ("parameters", "git_commit", "packages", "host", "wall_seconds", "threads", "n_parameters"):
         assert key in record
     assert record["parameters"]["seed"] == 5 and record["packages"]["torch"].startswith("2.13")
+    assert record["device"] == "cpu" and record["device_name"] and record["jobs"][0]["device_name"] == record["device_name"]
     saved = json.loads((tmp_path / "run" / "run.json").read_text())
     assert saved["parameters"] == record["parameters"]
     best = min(rows, key=lambda r: float(r["val_total"]))

@@ -11,6 +11,7 @@ import copy
 import csv
 import json
 import os
+import platform
 import socket
 import time
 from dataclasses import dataclass, field, fields
@@ -59,6 +60,16 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def device_name(device: torch.device) -> str:
+    """The card a run trained on (e.g. 'NVIDIA H200'), or the CPU's name: 'cuda' alone does not say which."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+             if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine() or device.type
 
 
 def data_layout(images: np.ndarray) -> dict[str, int]:
@@ -244,7 +255,7 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
             log(f"warning: epoch {epoch}: the generator has collapsed (its images' spread is under a tenth of the real "
                 "images'); if this epoch's checkpoint is kept, the tables mark its cells †")
     record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), code=code,
-                        extra={**best_of_run(session.model, progress),
+                        extra={**best_of_run(session.model, progress), "device_name": device_name(session.device),
                                "n_parameters": n_parameters,
                                "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,
@@ -267,7 +278,7 @@ def job_entry(spec: TrainSpec, started: float, code: dict, device, first_epoch: 
     by a longer preset shows both), its code version, host and device."""
     return {"first_epoch": first_epoch, "last_epoch": first_epoch - 1, "target_epochs": spec.epochs, "recorded": True,
             "started": timestamp(started), "host": socket.gethostname(),
-            "device": str(device), "git_commit": code_version(code),
+            "device": str(device), "device_name": device_name(device), "git_commit": code_version(code),
             "code_diff_sha256": code["code_diff_sha256"]}
 
 
