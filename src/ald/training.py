@@ -255,7 +255,7 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
             log(f"warning: epoch {epoch}: the generator has collapsed (its images' spread is under a tenth of the real "
                 "images'); if this epoch's checkpoint is kept, the tables mark its cells †")
     record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), code=code,
-                        extra={**best_of_run(session.model, progress), "device_name": device_name(session.device),
+                        extra={**best_of_run(session.model, progress), "device_name": progress.jobs[-1]["device_name"],
                                "n_parameters": n_parameters,
                                "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,

@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
+from ..models import GroupActionModel  # noqa: E402
 from ..probes import first_probe  # noqa: E402
 from ..training import load_run  # noqa: E402
 from .tables import PROBE_INPUTS  # noqa: E402
@@ -294,7 +295,7 @@ def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]
     save(fig, paths)
 
 
-DEFAULT_SELECTION = "lowest val_total"  # what kept the checkpoint of a run whose record does not say
+DEFAULT_SELECTION = " ".join(GroupActionModel.selected_by)  # what kept the checkpoint of a run whose record does not say
 
 
 def read_history(path: str) -> pd.DataFrame:
