@@ -96,6 +96,12 @@ def test_a_table_whose_runs_trained_on_different_devices_says_which_cells_came_f
     make_table("table1", paths, [], [tmp_path / "mixed.md"])
     note = next(line for line in (tmp_path / "mixed.md").read_text().splitlines() if "Training devices" in line)
     assert note.endswith("cuda: rotated_mnist C4 (Ours) | unrecorded: rotated_mnist SO2 (Ours) | cpu: every other cell.")
+    # a spec that asked for "auto": the device the run record says it got decides
+    paths[2].write_text(json.dumps({**json.loads(paths[2].read_text()),
+                                    "train_run": {"device": "cpu", "parameters": {"device": "auto"}}}))
+    make_table("table1", paths, [], [tmp_path / "auto.md"])
+    note = next(line for line in (tmp_path / "auto.md").read_text().splitlines() if "Training devices" in line)
+    assert note.endswith("unrecorded: rotated_mnist SO2 (Ours) | cpu: every other cell.")
 
 
 def test_rmse_on_both_scales_from_one_prediction():

@@ -79,6 +79,7 @@ def test_evaluate_scores_the_test_pairs(glyph_npz, tmp_path):
     train(spec_for(glyph_npz, 1, group="SO2", latent_rms_norm=True), tmp_path / "run", tmp_path / "r.pt", log=lambda _: None)
     result = evaluate(tmp_path / "run", 0, tmp_path / "m.json", identity={"dataset": "glyphs"}, device="cpu")
     assert result["n_test_pairs"] == 64 and result["identity"] == {"dataset": "glyphs"}
+    assert result["train_run"]["device"] == "cpu"  # the device training used, which the tables' notes name
     assert 5 < result["psnr"] < 60 and 0 < result["rmse"] < 1 and -1 < result["ssim"] <= 1
     run = load_run(tmp_path / "run")
     assert run.model.latent_rms_norm and run.group.name == "SO2" and run.recipe.size == 7

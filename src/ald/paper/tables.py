@@ -35,8 +35,13 @@ def load_metrics(paths: list[Path]) -> pd.DataFrame:
                   "rmse_pm1": rmse_on_model_scale(result["rmse"])}
         rows.append({**result["identity"], **scores, "n_variant_channels": result["n_variant_channels"],
                      "collapsed": int(result.get("diagnostics", {}).get("collapsed", 0)), "source_file": str(path),
-                     "device": result.get("train_run", {}).get("parameters", {}).get("device", "unrecorded")})
+                     "device": trained_on(result.get("train_run", {}))})
     return pd.DataFrame(rows)
+
+
+def trained_on(train_run: dict) -> str:
+    """The device a run trained on: as its record says (metrics files since 2026-11-26), else as its spec asked."""
+    return train_run.get("device") or train_run.get("parameters", {}).get("device", "unrecorded")
 
 
 def device_note(frame: pd.DataFrame) -> list[str]:
