@@ -8,6 +8,7 @@ sigma 1.5 (11 taps, truncate=3.5) and population covariances, as in Wang et al. 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from skimage.metrics import structural_similarity
 
 
@@ -52,6 +53,13 @@ def model_range_psnr(pred, target) -> np.ndarray:
     so identical items stay finite in JSON."""
     mse = mean_squared_error(to_unit_range(pred), to_unit_range(target))
     return psnr_of(np.maximum(mse, 1e-10))
+
+
+def tensor_model_range_psnr(pred, target):
+    """``model_range_psnr`` of two torch batches, computed where they are (float64, no copy to the host)."""
+    unit = lambda images: ((images.to(torch.float64) + 1.0) / 2.0).clamp(0.0, 1.0)
+    mse = (unit(pred) - unit(target)).pow(2).flatten(1).mean(1)
+    return 10.0 * torch.log10(1.0 / mse.clamp_min(1e-10))
 
 
 def psnr_of(mse: np.ndarray) -> np.ndarray:

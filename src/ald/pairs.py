@@ -147,10 +147,10 @@ class PairSet:
     @classmethod
     def plan(cls, arrays: dict[str, np.ndarray], group: Group, recipe: PairRecipe,
              generator: torch.Generator) -> "PairSet":
-        images = torch.as_tensor(np.asarray(arrays["x"]))
+        images = as_tensor(arrays["x"])
         n, spatial = len(images), tuple(images.shape[2:])
         if "tx" in arrays:  # rendered pairs: the source fixes g and T_g(x)
-            g, targets = torch.as_tensor(np.asarray(arrays["g"])), torch.as_tensor(np.asarray(arrays["tx"]))
+            g, targets = as_tensor(arrays["g"]), as_tensor(arrays["tx"])
             if tuple(g.shape[1:]) != tuple(group.element_shape):
                 raise ValueError(f"the source's g has elements of shape {tuple(g.shape[1:])} but group {group.name} "
                                  f"takes {tuple(group.element_shape)}. Fix: pair the dataset with the group it was "
@@ -158,12 +158,20 @@ class PairSet:
         else:
             g, targets = group.sample(n, generator), None
         draws = recipe.draw(n, spatial, generator)
-        return cls(images, torch.as_tensor(np.asarray(arrays["y"])), group, recipe, g, draws, targets)
+        # Elements and draws come from the CPU generator (the same on every device), then join the images.
+        return cls(images, as_tensor(arrays["y"]), group, recipe, g, draws, targets).to(images.device)
 
     def __len__(self) -> int:
         return len(self.images)
 
+    def to(self, device: torch.device | str) -> "PairSet":
+        """The pair set with every tensor on ``device``: a batch is then made there, with no copy from the host."""
+        move = lambda t: None if t is None else t.to(device)
+        return PairSet(move(self.images), move(self.labels), self.group, self.recipe, move(self.g),
+                       {name: move(value) for name, value in self.draws.items()}, move(self.targets))
+
     def batch(self, idx: torch.Tensor, device: torch.device | str = "cpu") -> Pair:
+        idx = idx.to(self.images.device)
         x = to_model_range(self.images[idx].to(device))
         g = self.g[idx]
         if self.targets is None:
@@ -176,6 +184,11 @@ class PairSet:
     def draws_of(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         """The pair recipe's per-item choices (e.g. the occluder's corner) of items ``idx``."""
         return {name: value[idx] for name, value in self.draws.items()}
+
+
+def as_tensor(array) -> torch.Tensor:
+    """An array or tensor (on any device) as a tensor, without a copy where none is needed."""
+    return array if isinstance(array, torch.Tensor) else torch.as_tensor(np.asarray(array))
 
 
 def seeded_generator(*parts: int) -> torch.Generator:

@@ -492,6 +492,7 @@ class Plan:
             threads=training["threads"],
             device=training["device"],
             max_train_items=training["max_train_items"],
+            precision=training["precision"],
         )
 
     def parameter_rows(self) -> list[dict]:

@@ -24,7 +24,7 @@ import torch
 from .groups import Group, get_group
 from .models import GroupActionModel, build_model
 from .pairs import PairRecipe, PairSet, build_recipe, pair_set, seeded_generator
-from .metrics import model_range_psnr
+from .metrics import tensor_model_range_psnr
 from .provenance import code_version, git_state, run_record, timestamp
 from .sources import load_split
 
@@ -45,6 +45,7 @@ class TrainSpec:
     threads: int
     device: str  # "auto": cuda when visible, else cpu
     max_train_items: int | None  # reduced presets: use only the first N training images
+    precision: str = "fp32"  # "bf16" where the hardware has bf16 matrix units, else fp32; runs before the setting: fp32
 
     @classmethod
     def from_record(cls, run_json: Path) -> "TrainSpec":
@@ -60,6 +61,47 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def bf16_supported(device: torch.device) -> bool:
+    """Whether ``device`` has bf16 matrix units: a CUDA card that supports bf16, or a CPU with AVX512-BF16 or AMX.
+    Elsewhere bf16 is emulated, and on a CPU that is about ten times slower than fp32 (README, "Speed")."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Where and how a run's arithmetic is done: the device, the precision actually used (``training.precision``
+    falls back to fp32 where the hardware has no bf16 units) and channels-last memory for convolutions."""
+
+    device: torch.device
+    precision: str
+
+    @classmethod
+    def for_spec(cls, device: torch.device, precision: str) -> "Compute":
+        if precision not in PRECISIONS:
+            raise ValueError(f"training.precision must be one of {PRECISIONS}, got {precision!r}")
+        if device.type == "cuda":  # fp32 matmuls and convolutions on TF32 tensor cores; bf16 autocasts below
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        return cls(device, "bf16" if precision == "bf16" and bf16_supported(device) else "fp32")
+
+    def autocast(self):
+        """The forward pass and the losses in bf16 under bf16; weights, optimiser state and sums stay fp32."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+
+    def place(self, tensor: torch.Tensor) -> torch.Tensor:
+        """A batch in channels-last memory (faster convolutions on the CPU, 2-D and 3-D; README, "Speed")."""
+        formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+        return tensor.contiguous(memory_format=formats[tensor.dim()]) if tensor.dim() in formats else tensor
+
+    def model(self, model: GroupActionModel) -> GroupActionModel:
+        volumetric = any(isinstance(module, (torch.nn.Conv3d, torch.nn.ConvTranspose3d)) for module in model.modules())
+        return model.to(self.device, memory_format=torch.channels_last_3d if volumetric else torch.channels_last)
 
 
 def device_name(device: torch.device) -> str:
@@ -85,25 +127,34 @@ def atomic_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def run_epoch(model, pairs: PairSet, batch_size: int, device, optimizer=None, order=None) -> dict[str, float]:
-    """One pass over ``pairs``; trains when an optimizer is given. Returns mean loss terms and total."""
+def run_epoch(model, pairs: PairSet, batch_size: int, compute: Compute, optimizer=None, order=None,
+              psnr_items: int = 0) -> dict[str, float]:
+    """One pass over ``pairs``; trains when an optimizer is given. Returns mean loss terms and total, and
+    without an optimizer the mean PSNR of the first ``psnr_items`` pairs' predictions (``psnr``), taken from
+    the same forward pass. Sums stay on the device and are read once, at the end."""
     training = optimizer is not None
     model.train(training)
-    order = torch.arange(len(pairs)) if order is None else order
-    sums = {t: 0.0 for t in (*model.loss_names, "total")}
+    order = torch.arange(len(pairs), device=pairs.images.device) if order is None else order
+    names = (*model.loss_names, "total")
+    sums = torch.zeros(len(names), dtype=torch.float64, device=compute.device)
+    psnr_sum = torch.zeros((), dtype=torch.float64, device=compute.device)
     with torch.set_grad_enabled(training):
         for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            x, tx, g, _ = pairs.batch(idx, device)
-            terms = model.loss_terms(x, tx, g)
+            x, tx, g, _ = pairs.batch(order[start : start + batch_size], compute.device)
+            x, tx = compute.place(x), compute.place(tx)
+            with compute.autocast():
+                terms, prediction = model.step_terms(x, tx, g, with_prediction=start < psnr_items)
+            terms = {name: value.float() for name, value in terms.items()}
             total = model.total_loss(terms)
             if training:
                 optimizer.zero_grad(set_to_none=True)
                 total.backward()
                 optimizer.step()
-            for name, value in (*terms.items(), ("total", total)):
-                sums[name] += float(value.detach()) * len(idx)
-    return {name: value / len(order) for name, value in sums.items()}
+            sums += torch.stack([*terms.values(), total]).detach().to(torch.float64) * len(x)
+            if prediction is not None and start < psnr_items:
+                psnr_sum += tensor_model_range_psnr(prediction[: psnr_items - start].detach(), tx[: psnr_items - start]).sum()
+    means = dict(zip(names, (sums / len(order)).tolist()))
+    return {**means, "psnr": float(psnr_sum) / min(psnr_items, len(order))} if psnr_items else means
 
 
 VAL_PSNR_ITEMS = 2000  # validation pairs whose mean PSNR the history records (a fifth of an epoch's val pass)
@@ -121,25 +172,22 @@ def predict_pairs(model, pairs: PairSet, n_items: int | None = None, batch_size:
     return np.concatenate(preds), np.concatenate(targets)
 
 
-def mean_psnr(model, pairs: PairSet, n_items: int, device) -> float:
-    """Mean per-item PSNR (dB, [0, 1] pixels, as the test metrics) of the first ``n_items`` pairs."""
-    model.eval()
-    pred, target = predict_pairs(model, pairs, n_items, device=device)
-    return float(model_range_psnr(pred, target).mean())
-
-
 @dataclass
 class Session:
     """What one training job works with: the model and optimiser, and its data."""
 
     spec: TrainSpec
-    device: torch.device
+    compute: Compute
     group: Group
     recipe: PairRecipe
     model: GroupActionModel
     optimizer: torch.optim.Optimizer
-    train_arrays: dict[str, np.ndarray]
-    val_pairs: PairSet
+    train_arrays: dict[str, torch.Tensor]  # on the device, uploaded once
+    val_pairs: PairSet  # on the device
+
+    @property
+    def device(self) -> torch.device:
+        return self.compute.device
 
 
 @dataclass
@@ -155,16 +203,17 @@ class Progress:
 
 def set_up(spec: TrainSpec) -> Session:
     torch.set_num_threads(spec.threads)
-    device = pick_device(spec.device)
+    compute = Compute.for_spec(pick_device(spec.device), spec.precision)
     group, recipe = get_group(spec.group), build_recipe(spec.recipe)
     train_arrays = load_split(spec.source_npz, "train")
     if spec.max_train_items:
         train_arrays = {key: value[: spec.max_train_items] for key, value in train_arrays.items()}
     torch.manual_seed(spec.seed)
-    model = build_model(spec.model, group, **data_layout(train_arrays["x"])).to(device)
+    model = compute.model(build_model(spec.model, group, **data_layout(train_arrays["x"])))
     optimizer = model.optimizer(spec.lr)
-    val_pairs = pair_set(spec.source_npz, "val", group, recipe, spec.val_seed)
-    return Session(spec, device, group, recipe, model, optimizer, train_arrays, val_pairs)
+    val_pairs = pair_set(spec.source_npz, "val", group, recipe, spec.val_seed).to(compute.device)
+    train_arrays = {key: torch.as_tensor(value).to(compute.device) for key, value in train_arrays.items()}
+    return Session(spec, compute, group, recipe, model, optimizer, train_arrays, val_pairs)
 
 
 def resume(session: Session, resume_path: Path, out_dir: Path, log: Callable[[str], None]) -> Progress:
@@ -194,16 +243,17 @@ def train_epoch(session: Session, epoch: int) -> dict:
     torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=seeded_generator(session.spec.seed, 4, epoch))))
     generator = seeded_generator(session.spec.seed, 1, epoch)
     pairs = PairSet.plan(session.train_arrays, session.group, session.recipe, generator)
-    order = torch.randperm(len(pairs), generator=generator)
-    model = session.model
-    train_terms = run_epoch(model, pairs, session.spec.batch_size, session.device, session.optimizer, order)
+    order = torch.randperm(len(pairs), generator=generator).to(session.device)
+    model, compute = session.model, session.compute
+    train_terms = run_epoch(model, pairs, session.spec.batch_size, compute, session.optimizer, order)
     train_seconds = time.time() - tic
-    val_terms = run_epoch(model, session.val_pairs, session.spec.batch_size, session.device)
+    val_terms = run_epoch(model, session.val_pairs, session.spec.batch_size, compute, psnr_items=VAL_PSNR_ITEMS)
+    val_psnr = val_terms.pop("psnr")
     return {
         "epoch": epoch,
         **{f"train_{k}": v for k, v in train_terms.items()},
         **{f"val_{k}": v for k, v in val_terms.items()},
-        "val_psnr": mean_psnr(model, session.val_pairs, VAL_PSNR_ITEMS, session.device),
+        "val_psnr": val_psnr,
         **model.diagnostics(),
         "seconds": round(time.time() - tic, 3),
         "pairs_per_second": round(len(pairs) / train_seconds, 1),
@@ -242,11 +292,12 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
     session = set_up(spec)
     progress = resume(session, resume_path, out_dir, log)
     n_parameters = sum(p.numel() for p in session.model.parameters())
-    log(f"training {spec.model['kind']} ({n_parameters} parameters) on {session.device} with {spec.threads} "
+    log(f"training {spec.model['kind']} ({n_parameters} parameters) on {session.device} in {session.compute.precision} "
+        f"(asked: {spec.precision}) with {spec.threads} "
         f"thread(s): {len(session.train_arrays['x'])} train pairs, {len(session.val_pairs)} val pairs, "
         f"epochs {progress.last_epoch + 1}..{spec.epochs}")
     first_epoch = progress.last_epoch + 1
-    progress.jobs.append(job_entry(spec, started, code, session.device, first_epoch))
+    progress.jobs.append(job_entry(spec, started, code, session.compute, first_epoch))
     for epoch in range(first_epoch, spec.epochs + 1):
         row = train_epoch(session, epoch)
         improved = checkpoint(session, progress, row, out_dir, resume_path)
@@ -256,6 +307,7 @@ def train(spec: TrainSpec, out_dir: Path, resume_path: Path, log: Callable[[str]
                 "images'); if this epoch's checkpoint is kept, the tables mark its cells †")
     record = run_record(spec.__dict__, started, spec.threads, device=str(session.device), code=code,
                         extra={**best_of_run(session.model, progress), "device_name": progress.jobs[-1]["device_name"],
+                               "precision": session.compute.precision,
                                "n_parameters": n_parameters,
                                "epochs_run_this_job": spec.epochs - first_epoch + 1,
                                "resumed_after_epoch": first_epoch - 1,
@@ -273,12 +325,12 @@ def best_of_run(model: GroupActionModel, progress: Progress) -> dict:
     return {f"best_{column}": best[column], "checkpoint_selected_by": f"{direction} {column}"}
 
 
-def job_entry(spec: TrainSpec, started: float, code: dict, device, first_epoch: int) -> dict:
+def job_entry(spec: TrainSpec, started: float, code: dict, compute: Compute, first_epoch: int) -> dict:
     """What the run record says of one training job: its epochs, the epoch count it aimed at (a run continued
-    by a longer preset shows both), its code version, host and device."""
+    by a longer preset shows both), its code version, host, device and the precision it used."""
     return {"first_epoch": first_epoch, "last_epoch": first_epoch - 1, "target_epochs": spec.epochs, "recorded": True,
-            "started": timestamp(started), "host": socket.gethostname(),
-            "device": str(device), "device_name": device_name(device), "git_commit": code_version(code),
+            "started": timestamp(started), "host": socket.gethostname(), "device": str(compute.device),
+            "device_name": device_name(compute.device), "precision": compute.precision, "git_commit": code_version(code),
             "code_diff_sha256": code["code_diff_sha256"]}
 
 

@@ -66,14 +66,17 @@ def train_minutes(wildcards, attempt):
     return attempt * (10 + SETTINGS["training"]["epochs"])
 
 
-def train_gpus():
-    """1 when training may use a GPU here (device cuda, or auto with a GPU visible), else 0."""
+def train_gpu_permille():
+    """A training job's share of one GPU in thousandths: 1000 // training.jobs_per_gpu when it may use a GPU
+    here (device cuda, or auto with a GPU visible), else 0. profiles/default makes 1000 of them (one GPU).
+    """
     # An NVIDIA driver and no CUDA_VISIBLE_DEVICES hiding it: asking torch would initialise CUDA
     # in every parse of the workflow.
     device = SETTINGS["training"]["device"]
     hidden = os.environ.get("CUDA_VISIBLE_DEVICES") in ("", "-1")
     visible = shutil.which("nvidia-smi") is not None and not hidden
-    return int(device.startswith("cuda") or (device == "auto" and visible))
+    on_gpu = device.startswith("cuda") or (device == "auto" and visible)
+    return 1000 // SETTINGS["training"]["jobs_per_gpu"] if on_gpu else 0
 
 
 # Two analyses of a trained run: metrics (Tables 1-2: PSNR, SSIM, RMSE on the test pairs) and probes (Table 3).

@@ -14,7 +14,7 @@ rule train:
     resources:
         runtime=train_minutes,
         mem_mb=per_attempt(2000),
-        gpu=train_gpus(),
+        gpu_permille=train_gpu_permille(),
     params:
         spec=lambda w: quoted_json(PLAN.train_spec(run_of(w))),
         out=lambda w, output: os.path.dirname(output.checkpoint),

@@ -62,6 +62,13 @@ class GroupActionModel(nn.Module):
     def loss_terms(self, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
+    def step_terms(self, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor,
+                   with_prediction: bool = False) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
+        """The loss terms of a batch and, when asked, the prediction of T_g(x) (else None): what the validation
+        pass scores its PSNR on. Models whose losses decode that prediction anyway return it from the same pass,
+        asked or not."""
+        return self.loss_terms(x, tx, g), (self.predict(x, g) if with_prediction else None)
+
     def total_loss(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.loss_weights.get(name, 0.0) * value for name, value in terms.items())
 
@@ -92,18 +99,37 @@ class GroupActionModel(nn.Module):
             raise ValueError(f"unknown loss terms {sorted(unknown)} for model {self.kind}; known: {self.loss_names}")
 
 
-def split_action_losses(model: GroupActionModel, x, tx, g) -> dict[str, torch.Tensor]:
-    """The losses of models that act on a variant part z_v and leave an invariant part z_i (ALD, GALR):
+def split_action_losses(model: GroupActionModel, x, tx, g, one_pass: bool = False):
+    """The losses of models that act on a variant part z_v and leave an invariant part z_i (ALD, GALR), and
+    the prediction D(z_i + g.z_v) of T_g(x) they decode:
 
     recon = |D(z_i + g.z_v) - T_g(x)|^2, inv = |z_i(x) - sg[z_i(T_g x)]|^2, const = |g.z_v(x) - sg[z_v(T_g x)]|^2,
-    the targets being the same model run on T_g(x) under no-grad (DESIGN.md 2).
+    the targets being the same model run on T_g(x) with no gradient, as the authors' code does.
+    ``one_pass`` encodes [x; T_g(x)] in one call and detaches the second half: the same step, with fewer,
+    larger kernels but a backward pass over both halves (slower on a CPU; README, "Speed").
     """
-    z_v, z_i = model.split(model.encode(x))
+    if one_pass:
+        z, z_target = model.encode(torch.cat([x, tx])).split(len(x))
+        z_target = z_target.detach()
+    else:
+        z = model.encode(x)
+        with torch.no_grad():
+            z_target = model.encode(tx)
+    (z_v, z_i), (target_v, target_i) = model.split(z), model.split(z_target)
     z_v_g = model.group.act(g, z_v)
-    with torch.no_grad():
-        target_v, target_i = model.split(model.encode(tx))
+    prediction = model.decode(z_i + z_v_g)
     mse = nn.functional.mse_loss
-    return {"recon": mse(model.decode(z_i + z_v_g), tx), "inv": mse(z_i, target_i), "const": mse(z_v_g, target_v)}
+    return {"recon": mse(prediction, tx), "inv": mse(z_i, target_i), "const": mse(z_v_g, target_v)}, prediction
+
+
+class SplitActionLosses:
+    """``split_action_losses`` as a model's loss terms; its validation prediction comes from the same pass."""
+
+    def loss_terms(self, x, tx, g):
+        return split_action_losses(self, x, tx, g)[0]
+
+    def step_terms(self, x, tx, g, with_prediction=False):
+        return split_action_losses(self, x, tx, g)
 
 
 MODELS = Registry("model kind")

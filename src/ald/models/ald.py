@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..groups import Group
-from . import register_model, split_action_losses
+from . import SplitActionLosses, register_model
 from .backbone import ConvGroupActionModel, backbone_params_schema, rms_normalise
 
 
@@ -26,7 +26,7 @@ class StraightThroughMask(torch.autograd.Function):
 
 
 @register_model
-class ALD(ConvGroupActionModel):
+class ALD(SplitActionLosses, ConvGroupActionModel):
     """A learned per-channel mask splits the latent; the group acts on the variant part only.
 
     ``latent_rms_norm``: our stabiliser for continuous groups (``backbone.rms_normalise``).
@@ -61,6 +61,3 @@ class ALD(ConvGroupActionModel):
     def split(self, z):
         m = self.mask()  # straight-through: the mask logits get gradients from every loss
         return m * z, (1 - m) * z
-
-    def loss_terms(self, x, tx, g):
-        return split_action_losses(self, x, tx, g)

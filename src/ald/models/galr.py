@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..groups import Group
-from . import register_model, split_action_losses
+from . import SplitActionLosses, register_model
 from .backbone import CHANNELS, ConvGroupActionModel, backbone_params_schema, conv_layers, rms_normalise
 
 
@@ -41,7 +41,7 @@ class LatentAttention(nn.Module):
 
 
 @register_model
-class GALR(ConvGroupActionModel):
+class GALR(SplitActionLosses, ConvGroupActionModel):
     kind = "galr"
     loss_names = ("recon", "inv", "const")
     params_schema = {
@@ -69,6 +69,3 @@ class GALR(ConvGroupActionModel):
 
     def variant_channels(self):
         return self.variant.clone()
-
-    def loss_terms(self, x, tx, g):
-        return split_action_losses(self, x, tx, g)
