@@ -274,34 +274,45 @@ def grid_train_specs(extra: list[str]) -> list[dict]:
     return specs
 
 
-def split_sizes(spec: dict) -> tuple[int, int]:
-    """(train, val) pairs of a job, read from the dataset's size alone where the file is not prepared yet."""
-    known = {"mnist": (48000, 12000), "adrenalmnist3d": (1188, 98), "oasis": (331, 41)}
-    source = Path(spec["source_npz"]).stem
-    n_train, n_val = known.get(source, (0, 0))
-    if Path(REPO / spec["source_npz"]).exists():
-        n_train, n_val = (len(load_split(REPO / spec["source_npz"], s)["x"]) for s in ("train", "val"))
-    return min(n_train, spec["max_train_items"] or n_train), n_val
+KNOWN_LAYOUTS = {"mnist": (2, 28, 48000, 12000), "adrenalmnist3d": (3, 64, 1188, 98)}  # dims, side, train, val
+
+
+def job_layout(spec: dict) -> tuple[int, int, int, int] | None:
+    """(spatial dims, side, train pairs, val pairs) of a job: from its prepared file, else from the paper's sizes."""
+    npz = REPO / spec["source_npz"]
+    if npz.exists():
+        train, val = (load_split(npz, split)["x"] for split in ("train", "val"))
+        layout = (train.ndim - 2, train.shape[-1], len(train), len(val))
+    else:
+        layout = KNOWN_LAYOUTS.get(npz.stem)
+    if layout is None:
+        return None
+    dims, side, n_train, n_val = layout
+    return dims, side, min(n_train, spec["max_train_items"] or n_train), n_val
 
 
 def project_grid(rates: dict[str, float], flops: dict[tuple, float], jobs_at_once: float, extra: list[str]) -> None:
-    """Wall time of the grid's training: each job's epochs x (train pairs / rate + val pairs / (3 x rate)), the rate
-    of its layout scaled by its model's counted FLOPs against ALD's; over the speed-up of concurrent jobs."""
+    """Wall time of the grid's training: each job's epochs x (train pairs / rate + val pairs / (3 x rate)); the rate
+    is the measured one of its dimensionality, scaled by its voxel count and by its model's counted FLOPs against
+    ALD's; then over the measured speed-up of concurrent jobs."""
     specs = grid_train_specs(extra)
-    seconds, unknown = 0.0, 0
+    cases = {CASES[case][1]: case for case in rates}
+    sides = {"rmnist": 28, "adrenal64": 64}
+    seconds, left_out = 0.0, 0
     for spec in specs:
-        layout = "adrenal64" if "adrenalmnist3d" in spec["source_npz"] else "rmnist" if "mnist" in spec["source_npz"] else None
-        n_train, n_val = split_sizes(spec)
-        if layout not in rates or not n_train:
-            unknown += 1
+        layout = job_layout(spec)
+        if layout is None or layout[0] not in cases:
+            left_out += 1
             continue
-        kind = spec["model"]["kind"]
-        rate = rates[layout] * flops[(layout, "ald")] / flops.get((layout, kind), flops[(layout, "ald")])
+        dims, side, n_train, n_val = layout
+        case = cases[dims]
+        cost = flops.get((case, spec["model"]["kind"]), flops[(case, "ald")]) / flops[(case, "ald")]
+        rate = rates[case] * (sides[case] / side) ** dims / cost
         seconds += spec["epochs"] * (n_train / rate + n_val / (3 * rate))
     print(f"\n== the paper grid: {len(specs)} train jobs of `snakemake -n --forceall all`{' ' + ' '.join(extra) if extra else ''} ==")
-    print(f"training: {seconds / 3600:.1f} h of one job's time; {seconds / jobs_at_once / 3600:.1f} h wall "
-          f"at the measured {jobs_at_once:.2f}x of concurrent jobs"
-          + (f"; {unknown} jobs of datasets not measured here are left out" if unknown else "")
+    print(f"training: {seconds / 3600:.2f} h of one job's time; {seconds / jobs_at_once / 3600:.2f} h "
+          f"({seconds / jobs_at_once / 60:.0f} min) wall at the measured {jobs_at_once:.2f}x of concurrent jobs"
+          + (f"; {left_out} jobs of datasets of unknown size (not prepared yet) are left out" if left_out else "")
           + ". Analyses (metrics, probes, checks) come on top.")
 
 

@@ -89,19 +89,26 @@ def test_cells_with_a_collapsed_gan_are_marked_and_explained(tmp_path):
 def test_a_table_whose_runs_trained_on_different_devices_says_which_cells_came_from_which(tmp_path):
     paths = [write_metrics(tmp_path, seed, 30.0) for seed in (1, 2, 3)]  # no train_run recorded: one device
     make_table("table1", paths, [], [tmp_path / "one.md"])
-    assert "Training devices" not in (tmp_path / "one.md").read_text()
+    one = (tmp_path / "one.md").read_text()
+    assert "Training devices" not in one and "Every run trained on unrecorded, fp32 (device, precision" in one
     for path, device in zip(paths, ["cpu", "cpu", "cuda"]):
         path.write_text(json.dumps({**json.loads(path.read_text()), "train_run": {"parameters": {"device": device}}}))
     paths.append(write_metrics(tmp_path, 1, 20.0, group="SO2"))
     make_table("table1", paths, [], [tmp_path / "mixed.md"])
     note = next(line for line in (tmp_path / "mixed.md").read_text().splitlines() if "Training devices" in line)
-    assert note.endswith("cuda: rotated_mnist C4 (Ours) | unrecorded: rotated_mnist SO2 (Ours) | cpu: every other cell.")
+    assert note.endswith("cuda, fp32: rotated_mnist C4 (Ours) | unrecorded, fp32: rotated_mnist SO2 (Ours) | "
+                         "cpu, fp32: every other cell.")
     # a spec that asked for "auto": the device the run record says it got decides
     paths[2].write_text(json.dumps({**json.loads(paths[2].read_text()),
                                     "train_run": {"device": "cpu", "parameters": {"device": "auto"}}}))
     make_table("table1", paths, [], [tmp_path / "auto.md"])
     note = next(line for line in (tmp_path / "auto.md").read_text().splitlines() if "Training devices" in line)
-    assert note.endswith("unrecorded: rotated_mnist SO2 (Ours) | cpu: every other cell.")
+    assert note.endswith("unrecorded, fp32: rotated_mnist SO2 (Ours) | cpu, fp32: every other cell.")
+    # the precision a run used is part of how it trained
+    paths[3].write_text(json.dumps({**json.loads(paths[3].read_text()), "train_run": {"device": "cpu", "precision": "bf16"}}))
+    make_table("table1", paths, [], [tmp_path / "bf16.md"])
+    note = next(line for line in (tmp_path / "bf16.md").read_text().splitlines() if "Training devices" in line)
+    assert note.endswith("cpu, bf16: rotated_mnist SO2 (Ours) | cpu, fp32: every other cell.")
 
 
 def test_rmse_on_both_scales_from_one_prediction():

@@ -197,6 +197,7 @@ def analyse_run(run_dir: Path, test_seed: int, out_json: Path, identity: dict | 
         "identity": identity or {},
         **analysis(run, test_seed, device),
         "train_run": {"git_commit": record["git_commit"], "host": record["host"], "device": record["device"],
+                      "precision": record.get("precision", "fp32"),  # runs before the setting trained in fp32
                       "wall_seconds": record["wall_seconds"], "parameters": record["parameters"]},
         "eval_seconds": round(time.time() - started, 2),
     }

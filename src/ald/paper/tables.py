@@ -40,20 +40,22 @@ def load_metrics(paths: list[Path]) -> pd.DataFrame:
 
 
 def trained_on(train_run: dict) -> str:
-    """The device a run trained on: as its record says (metrics files since 2026-11-26), else as its spec asked."""
-    return train_run.get("device") or train_run.get("parameters", {}).get("device", "unrecorded")
+    """How a run trained: its device (as its record says, metrics files since 2026-11-26, else as its spec asked)
+    and its precision (runs recorded before the precision setting trained in fp32)."""
+    device = train_run.get("device") or train_run.get("parameters", {}).get("device", "unrecorded")
+    return f"{device}, {train_run.get('precision', 'fp32')}"
 
 
 def device_note(frame: pd.DataFrame) -> list[str]:
-    """When the runs behind a table trained on different devices, which cells came from which."""
+    """The device and precision that made the table's numbers and, where they differ, which cells came from which."""
     counts = frame["device"].value_counts()
     if len(counts) < 2:
-        return []
+        return [f"Every run trained on {counts.index[0]} (device, precision; each run's run.json names them)."]
     cells = [f"{device}: " + "; ".join(f"{dataset} {group} ({', '.join(sorted(block['paper_column'].unique()))})"
                                         for (dataset, group), block in runs.groupby(["dataset", "group"], sort=False))
              for device, runs in frame[frame["device"] != counts.index[0]].groupby("device", sort=True)]
-    return ["Training devices differ between cells (each run's run.json names its device and host): "
-            + " | ".join(cells) + f" | {counts.index[0]}: every other cell."]
+    return ["Training devices or precisions differ between cells (device, precision; each run's run.json names "
+            "them and its host): " + " | ".join(cells) + f" | {counts.index[0]}: every other cell."]
 
 
 def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
