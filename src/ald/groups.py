@@ -32,7 +32,6 @@ from typing import ClassVar
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.spatial.transform import Rotation
 
 from .registry import Registry
 
@@ -278,6 +277,8 @@ class SO3(Group):
     element_shape: tuple[int, ...] = (3, 3)
 
     def sample(self, n, generator):
+        from scipy.spatial.transform import Rotation  # here: every job imports groups, few draw SO(3)
+
         # scipy draws the rotations from a seed taken off the torch stream, so the generator fixes them.
         seed = int(torch.randint(0, 2**32, (1,), generator=generator))
         return torch.from_numpy(Rotation.random(n, random_state=seed).as_matrix())

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from scipy.spatial.transform import Rotation
 
 from . import SPLITS, Source, register_source
 
@@ -223,6 +222,8 @@ def make_pairs(views: np.ndarray, rotations: np.ndarray, skies: list[np.ndarray]
 def render_pairs(meshes: list, object_ids: list[str], skies: list[np.ndarray], sky_names: list[str], size: int,
                  n_rotations: int, pairs_per_object: int, holdout: float, seed: int) -> dict[str, np.ndarray]:
     """The split arrays of a rendered dataset (``{split}_x/tx/g/y`` plus metadata), from meshes and skies."""
+    from scipy.spatial.transform import Rotation  # here: every job imports the sources, one renders
+
     rotations = Rotation.random(n_rotations, random_state=seed).as_matrix()
     views = render_views(meshes, rotations, size)
     rng = np.random.default_rng(seed)
