@@ -164,6 +164,7 @@ VAL_PSNR_ITEMS = 2000  # validation pairs whose mean PSNR the history records (a
 def predict_pairs(model, pairs: PairSet, n_items: int | None = None, batch_size: int = 500, device="cpu"):
     """Predictions and targets of the first ``n_items`` pairs (all by default), (N, C, *spatial) in [-1, 1]."""
     n = min(n_items or len(pairs), len(pairs))
+    pairs = pairs.to(device)  # uploaded once, batches made there
     preds, targets = [], []
     for start in range(0, n, batch_size):
         x, tx, g, _ = pairs.batch(torch.arange(start, min(start + batch_size, n)), device)
