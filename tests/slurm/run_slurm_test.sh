@@ -119,11 +119,13 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 # no slurmdbd: sacct cannot see jobs, so the profile polls with squeue, which sees a job for
-# MinJobAge seconds after it ends (the plugin wants >= 3 x its first poll delay)
+# MinJobAge seconds after it ends (the plugin wants >= 3 x its first poll delay). The checks below read
+# every job's state with scontrol after the whole demo target has finished, which takes longer than
+# 300 s on a loaded 2-core machine: keep the records for 30 minutes.
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
-MinJobAge=300
+MinJobAge=1800
 ReturnToService=2
 StateSaveLocation=$conf_dir/state
 SlurmdSpoolDir=$conf_dir/spool
