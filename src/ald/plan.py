@@ -493,7 +493,14 @@ class Plan:
             device=training["device"],
             max_train_items=training["max_train_items"],
             precision=training["precision"],
+            source=self.source_settings(run.dataset),
         )
+
+    def source_settings(self, dataset: str) -> dict:
+        """The source a dataset is drawn from and the settings that shape its arrays (e.g. AdrenalMNIST3D at 64^3),
+        so a run record tells apart two runs whose prepared files share a name."""
+        name = self.config["datasets"][dataset]["source"]
+        return dict(name=name, **self.config["sources"].get(name, {}))
 
     def parameter_rows(self) -> list[dict]:
         """Each configured model built for each group on each layout of the datasets (channels, dims and the

@@ -46,6 +46,7 @@ class TrainSpec:
     device: str  # "auto": cuda when visible, else cpu
     max_train_items: int | None  # reduced presets: use only the first N training images
     precision: str = "fp32"  # "bf16" where the hardware has bf16 matrix units, else fp32; runs before the setting: fp32
+    source: dict | None = None  # the source and its settings, e.g. {"name": "adrenalmnist3d", "size": 64}; older runs: None
 
     @classmethod
     def from_record(cls, run_json: Path) -> "TrainSpec":
