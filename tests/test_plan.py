@@ -141,7 +141,9 @@ def test_targets_are_the_tables_and_figures_and_their_inputs():
 
 
 def test_profiles_are_overlays_that_resolve():
-    for overlay in ("profiles/reduced/reduced.yaml", "profiles/demo/demo.yaml", "profiles/paper-c4-rmnist/settings.yaml"):
+    overlays = ("profiles/reduced/reduced.yaml", "profiles/demo/demo.yaml", "profiles/paper/cpu.yaml",
+                "profiles/paper/c4_rmsnorm.yaml", "profiles/paper/adrenal28.yaml", "profiles/gpu/gpu.yaml")
+    for overlay in overlays:
         config = copy.deepcopy(CONFIG)
         merge(config, yaml.safe_load((REPO / overlay).read_text()))
         assert Plan(config).main_runs(), overlay

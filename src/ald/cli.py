@@ -77,7 +77,8 @@ def cmd_table(args) -> None:
     from .paper.tables import make_table
 
     inputs = json.loads(args.rows) if args.rows else [Path(p) for p in args.inputs]
-    shown = make_table(args.table, inputs, json.loads(args.notes), [Path(p) for p in args.outputs])
+    shown = make_table(args.table, inputs, json.loads(args.notes), [Path(p) for p in args.outputs],
+                       json.loads(args.header), json.loads(args.left_out))
     print(shown.to_string(), flush=True)
 
 
@@ -92,7 +93,7 @@ def cmd_figure(args) -> None:
     if missing:
         raise FileNotFoundError(f"{args.figure} needs {len(missing)} missing input(s): {', '.join(missing)}. "
                                 f"Build them first, e.g. `snakemake --cores 2 {missing[0]}`, or run the figure's target.")
-    draw(args.figure, inputs, args.test_seed, [Path(p) for p in args.outputs])
+    draw(args.figure, inputs, args.test_seed, [Path(p) for p in args.outputs], args.note)
     print(f"wrote {' and '.join(args.outputs)}", flush=True)
 
 
@@ -101,7 +102,7 @@ def cmd_claims(args) -> None:
 
     tables = {name: Path(path) for name, path in json.loads(args.tables).items()}
     frame = write_claims(tables, json.loads(args.sweep), json.loads(args.checks), json.loads(args.notes),
-                         [Path(p) for p in args.outputs])
+                         [Path(p) for p in args.outputs], header=json.loads(args.header))
     print(frame[["claim", "verdict"]].to_string(index=False), flush=True)
 
 
@@ -141,18 +142,22 @@ def parser() -> argparse.ArgumentParser:
             (["--inputs"], {"nargs": "*", "default": [], "help": "metrics or probe files"}),
             (["--rows"], {"help": "JSON rows of the parameters table (ald.plan.Plan.parameter_rows)"}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the table"}),
+            (["--header"], {"default": "[]", "help": "JSON list of lines the table opens with (the settings)"}),
+            (["--left-out"], {"default": "[]", "help": "JSON list of the runs left out (identity and reason)"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **req}))
     command("figure", cmd_figure, "draw a figure (png and pdf)",
             (["figure"], {"choices": FIGURES}),
             (["--inputs"], {"help": "JSON: the run folders, probe, angles or history files it shows", **req}),
             (["--why"], {"default": "", "help": "why the figure may have nothing to show (ald.plan.Plan.missing_figure_reason)"}),
             (["--test-seed"], {"type": int, **req}),
+            (["--note"], {"default": "", "help": "the settings (and panels left out) written in the figure's corner"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
     command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",
             (["--tables"], {"help": "JSON: table name -> its CSV", **req}),
             (["--sweep"], {"help": "JSON: curve -> tau -> probe file (Figure 3's inputs)", **req}),
             (["--checks"], {"help": "JSON: dataset -> checks file (group laws, latent swap)", **req}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the claims"}),
+            (["--header"], {"default": "[]", "help": "JSON list of lines the claims open with (the settings)"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv and/or .md", **req}))
     return main_parser
 

@@ -150,6 +150,13 @@ def reference_problems(config: dict) -> list[str]:
         section, field_ = key.split(".")
         if config[section][field_] not in config["models"]:
             missing(key, config[section][field_], "models")
+    for i, entry in enumerate(config["not_run"]):
+        for d in entry.get("datasets", []):
+            if d not in config["datasets"]:
+                missing(f"not_run[{i}].datasets", d, "datasets")
+        for model in entry.get("models", []):
+            if split_model(model)[0] not in config["models"]:
+                missing(f"not_run[{i}].models", model, "models")
     model_lists = {"probes.models": config["probes"]["models"], "only_models": config["only_models"],
                    **{f"datasets.{d}.models": entry.get("models") for d, entry in config["datasets"].items()}}
     for key, names in model_lists.items():
@@ -370,9 +377,38 @@ class Plan:
         return SOURCES[self.config["datasets"][dataset]["source"]]
 
     def main_runs(self) -> list[Run]:
-        c = self.config
-        return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d) for m in self.models_of(d)
-                for s in c["seeds"]]
+        """The runs of Tables 1 and 3 that this results folder builds (``not_run`` leaves some out)."""
+        return self.kept(self.configured_runs("main"), "main")
+
+    def configured_runs(self, part: str) -> list[Run]:
+        """Every run a part of the config asks for (main, ablations, tau_sweep), built or not."""
+        if part == "main":
+            return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d) for m in self.models_of(d)
+                    for s in self.config["seeds"]]
+        if part == "ablations":
+            return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d, "ablations.groups")
+                    for m in self.ablation_models() for s in self.ablation_seeds]
+        return [run for _, run in self.configured_tau_points()]
+
+    def not_run_reason(self, run: Run, part: str) -> str | None:
+        """Why ``run`` is left out of this results folder (the first ``not_run`` entry that matches it), or None."""
+        labels = {"parts": part, "datasets": run.dataset, "groups": run.group, "models": run.model, "seeds": run.seed}
+        for entry in self.config["not_run"]:
+            if all(value in entry.get(key, [value]) for key, value in labels.items()):
+                return entry["reason"]
+        return None
+
+    def kept(self, runs: list[Run], part: str) -> list[Run]:
+        return [run for run in runs if self.not_run_reason(run, part) is None]
+
+    def unanalysed_reason(self, run: Run, part: str = "main") -> str | None:
+        """Why the checkpoint of ``run`` cannot be analysed here (the run is left out, or only its metrics are kept)."""
+        return self.not_run_reason(run, part) or self.not_run_reason(run, "analyses")
+
+    def left_out_runs(self, part: str) -> list[tuple[Run, str]]:
+        """(run, reason) of every run of ``part`` that ``not_run`` leaves out."""
+        runs = [(run, self.not_run_reason(run, part)) for run in self.configured_runs(part)]
+        return [(run, reason) for run, reason in runs if reason is not None]
 
     def image_size(self, dataset: str) -> int:
         """The side of the dataset's images: its source's ``size`` setting, else the source's fixed size."""
@@ -389,15 +425,16 @@ class Plan:
         return [base] + [f"{base}-{v}" for v in self.config["ablations"]["variants"]]
 
     def ablation_runs(self) -> list[Run]:
-        return [Run(d, g, m, s) for d in self.datasets for g in self.groups(d, "ablations.groups")
-                for m in self.ablation_models()
-                for s in self.ablation_seeds]
+        return self.kept(self.configured_runs("ablations"), "ablations")
 
-    def tau_points(self) -> list[tuple[float, Run]]:
-        """(tau, run) of every point of the tau sweep."""
+    def configured_tau_points(self) -> list[tuple[float, Run]]:
         sweep = self.config["tau_sweep"]
         return [(t, Run(d, g, self.tau_model(t), s)) for d in sweep["datasets"] for g in self.groups(d, "tau_sweep.groups")
                 for t in sweep["taus"] for s in sweep["seeds"]]
+
+    def tau_points(self) -> list[tuple[float, Run]]:
+        """(tau, run) of every point of the tau sweep that this results folder builds."""
+        return [(t, run) for t, run in self.configured_tau_points() if self.unanalysed_reason(run, "tau_sweep") is None]
 
     def tau_runs(self) -> list[Run]:
         return [run for _, run in self.tau_points()]
@@ -459,9 +496,10 @@ class Plan:
         return {t: self.table_files(t)[0] for t in ("table1", "table2", "table3")}
 
     def claims_checks(self) -> dict[str, str]:
-        """The checks (group laws, latent swap) each claim reads: the figures' run of each dataset."""
+        """The checks (group laws, latent swap) each claim reads: the figures' run of each dataset that has it."""
         model = self.config["ablations"]["model"]
-        return {d: self.checks_file(self.first_seed_run(d, model)) for d in self.datasets}
+        return {d: self.checks_file(self.first_seed_run(d, model)) for d in self.datasets
+                if self.unanalysed_reason(self.first_seed_run(d, model)) is None}
 
     def claims_input_files(self) -> list[str]:
         return (list(self.claims_tables().values()) + input_files(self.figure_inputs("figure3"))
@@ -531,8 +569,12 @@ class Plan:
             return [self.metrics_file(r) for r in self.main_runs()]
         if table == "table2":
             return [self.metrics_file(r) for r in self.ablation_runs()]
+        return [self.probe_file(r) for r in self.probed_runs() if self.not_run_reason(r, "analyses") is None]
+
+    def probed_runs(self) -> list[Run]:
+        """The runs of Table 3 (probes.models on labelled datasets), left out or not."""
         probed = self.config["probes"]["models"] or list(self.config["models"])
-        return [self.probe_file(r) for r in self.main_runs() if r.model in probed and self.labelled(r.dataset)]
+        return [r for r in self.configured_runs("main") if r.model in probed and self.labelled(r.dataset)]
 
     def labelled(self, dataset: str) -> bool:
         """Whether the dataset's source has class labels, which the probes need."""
@@ -547,11 +589,45 @@ class Plan:
     def first_seed_run_dir(self, dataset: str, model: str) -> str:
         return self.run_dir(self.first_seed_run(dataset, model))
 
+    def unshown_reason(self, dataset: str, models: list[str], part: str) -> str | None:
+        """Why a figure panel of ``dataset`` (the first seed's runs of ``models``) is left out, or None."""
+        reasons = [self.unanalysed_reason(self.first_seed_run(dataset, m), part) for m in models]
+        return next((r for r in reasons if r is not None), None)
+
+    def figure_panels(self, figure: str) -> tuple[list[str], str]:
+        """The datasets a figure draws a panel of per run folder, and the ``part`` of the runs they show."""
+        if figure == "figure2":
+            return [d for d in self.datasets if self.groups(d, "ablations.groups")], "ablations"
+        if figure == "figure4":
+            return self.swap_datasets(), "main"
+        if figure in ("figure5", "swap", "angles"):
+            key = "angle_datasets" if figure == "angles" else "latent_datasets"
+            return [d for d in self.config["figures"][key] if d in self.datasets], "main"
+        return [], "main"
+
+    def figure_left_out(self, figure: str) -> list[str]:
+        """'dataset: reason' of each panel ``not_run`` leaves out of a figure (Figure 3: each left-out tau point)."""
+        if figure == "figure3":
+            points = [(run, self.unanalysed_reason(run, "tau_sweep")) for _, run in self.configured_tau_points()]
+            return [f"{run.dataset} {run.group} {run.model} seed {run.seed}: {why}" for run, why in points if why]
+        datasets, part = self.figure_panels(figure)
+        models = self.ablation_models() if figure == "figure2" else [self.config["ablations"]["model"]]
+        if figure == "angles":
+            return [f"{run.dataset} {run.group} seed {run.seed}: {reason}" for run, reason in self.left_out_runs("main")
+                    if run.dataset in datasets and run.model == models[0] and not GROUPS[run.group].exact]
+        if figure == "curves":
+            return []
+        return [f"{d}: {reason}" for d in datasets if (reason := self.unshown_reason(d, models, part))]
+
     def figure_inputs(self, figure: str):
         """What a figure shows: run folders, probe files or histories, nested as the figure's drawing function takes them."""
+        model = self.config["ablations"]["model"]
+        datasets, part = self.figure_panels(figure)
+        models = self.ablation_models() if figure == "figure2" else [model]
+        if figure != "angles":  # angles draws every seed it has; the others show the first seed's runs
+            datasets = [d for d in datasets if self.unshown_reason(d, models, part) is None]
         if figure == "figure2":  # {dataset: {variant: run folder}} of the first seed's ablation models
-            return {d: {self.variant_label(m): self.first_seed_run_dir(d, m) for m in self.ablation_models()}
-                    for d in self.datasets if self.groups(d, "ablations.groups")}
+            return {d: {self.variant_label(m): self.first_seed_run_dir(d, m) for m in models} for d in datasets}
         if figure == "renders":  # {dataset: prepared .npz}
             return {d: self.source_npz(d) for d in self.swap_datasets()}
         if figure == "figure3":  # {curve: {tau: probe file}}
@@ -567,14 +643,14 @@ class Plan:
                 seeds = runs.setdefault(f"{run.dataset} {run.group}", {}).setdefault(run.model, {})
                 seeds[str(run.seed)] = self.history_file(run)
             return runs
-        model = self.config["ablations"]["model"]
         if figure == "angles":  # {dataset: {group: {seed: angles file}}}: the method under continuous groups
-            shown = [d for d in self.config["figures"]["angle_datasets"] if d in self.datasets]
-            return {d: {g: {str(s): self.angles_file(Run(d, g, model, s)) for s in self.config["seeds"]}
-                        for g in self.groups(d) if not GROUPS[g].exact} for d in shown}
+            shown = {d: {} for d in datasets}  # in figures.angle_datasets' order
+            for run in self.main_runs():
+                if run.dataset in shown and run.model == model and not GROUPS[run.group].exact:
+                    shown[run.dataset].setdefault(run.group, {})[str(run.seed)] = self.angles_file(run)
+            return {d: groups for d, groups in shown.items() if groups}
         # figure5, swap, figure4: {dataset: run folder}
-        shown = self.swap_datasets() if figure == "figure4" else self.config["figures"]["latent_datasets"]
-        return {d: self.first_seed_run_dir(d, model) for d in shown}
+        return {d: self.first_seed_run_dir(d, model) for d in datasets}
 
     def missing_figure_reason(self, figure: str) -> str | None:
         """Why a figure has nothing to show (its datasets are left out or not configured), or None."""
@@ -587,6 +663,39 @@ class Plan:
 
     def figure_input_files(self, figure: str) -> list[str]:
         return input_files(self.figure_inputs(figure))
+
+    def settings_line(self, seeds: list[int] | None = None, datasets: list[str] | None = None) -> str:
+        """The settings an artifact opens with: preset, epochs, seeds, each dataset's size, precision and device."""
+        t = self.config["training"]
+        seeds = seeds or self.config["seeds"]
+        sizes = ", ".join(f"{d} {self.image_size(d)}{'³' if self.source(d).spatial_dims == 3 else '²'}"
+                          for d in (datasets or self.datasets))
+        return (f"Settings: preset {self.config['preset']}; {t['epochs']} epochs; seeds {', '.join(map(str, seeds))}; "
+                f"{sizes}; precision {t['precision']}, device {t['device']} as asked (each run.json names what it used).")
+
+    def table_header(self, table: str) -> list[str]:
+        if table == "parameters":
+            return [f"Settings: preset {self.config['preset']}; every configured model, counted as built."]
+        seeds = self.ablation_seeds if table == "table2" else None
+        return [self.settings_line(seeds)]
+
+    def table_left_out(self, table: str) -> list[dict]:
+        """The identity and reason of each run ``not_run`` leaves out of a table: its cells say why they are empty."""
+        if table == "parameters":
+            return []
+        if table == "table3":
+            runs = [(r, self.unanalysed_reason(r)) for r in self.probed_runs()]
+            runs = [(r, why) for r, why in runs if why is not None]
+        else:
+            runs = self.left_out_runs("ablations" if table == "table2" else "main")
+        return [dict(self.identity(run), reason=reason) for run, reason in runs]
+
+    def figure_note(self, figure: str) -> str:
+        """The settings a figure states in its corner, and the panels ``not_run`` leaves out of it."""
+        seeds = self.config["tau_sweep"]["seeds"] if figure == "figure3" else None
+        datasets = self.config["tau_sweep"]["datasets"] if figure == "figure3" else None
+        left_out = self.figure_left_out(figure)
+        return self.settings_line(seeds, datasets) + (f" Not shown: {'; '.join(left_out)}." if left_out else "")
 
     def claims_notes(self) -> list[str]:
         return [

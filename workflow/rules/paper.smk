@@ -15,6 +15,8 @@ rule make_table:
         ENV
     params:
         notes=lambda w: quoted_json(PLAN.table_notes(w.table)),
+        header=lambda w: quoted_json(PLAN.table_header(w.table)),
+        left_out=lambda w: quoted_json(PLAN.table_left_out(w.table)),
         rows=lambda w: (
             f"--rows {quoted_json(PLAN.parameter_rows())}"
             if w.table == "parameters"
@@ -22,6 +24,7 @@ rule make_table:
         ),
     shell:
         "python -m ald.cli table {wildcards.table} --inputs {input} {params.rows} --notes {params.notes}"
+        " --header {params.header} --left-out {params.left_out}"
         " --outputs {output} > {log} 2>&1"
 
 
@@ -42,8 +45,9 @@ rule make_figure:
         inputs=lambda w: quoted_json(PLAN.figure_inputs(w.figure)),
         why=lambda w: shlex.quote(PLAN.missing_figure_reason(w.figure) or ""),
         test_seed=SETTINGS["evaluation"]["test_seed"],
+        note=lambda w: shlex.quote(PLAN.figure_note(w.figure)),
     shell:
-        "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs} --why {params.why}"
+        "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs} --why {params.why} --note {params.note}"
         " --test-seed {params.test_seed} --outputs {output} > {log} 2>&1"
 
 
@@ -65,7 +69,8 @@ rule make_claims:
         sweep=quoted_json(PLAN.figure_inputs("figure3")),
         checks=quoted_json(PLAN.claims_checks()),
         notes=quoted_json(PLAN.claims_notes()),
+        header=quoted_json([PLAN.settings_line()]),
     shell:
         "python -m ald.cli claims --tables {params.tables} --sweep {params.sweep} --checks {params.checks}"
-        " --notes {params.notes}"
+        " --notes {params.notes} --header {params.header}"
         " --outputs {output} > {log} 2>&1"

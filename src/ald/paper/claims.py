@@ -379,7 +379,7 @@ def assess(evidence: Evidence, command: str) -> pd.DataFrame:
 
 
 def write_claims(tables: dict[str, Path], sweep: dict[str, dict[str, Path]], checks: dict[str, Path], notes: list[str],
-                 paths: list[Path], command: str = "snakemake") -> pd.DataFrame:
+                 paths: list[Path], command: str = "snakemake", header: list[str] = ()) -> pd.DataFrame:
     frame = assess(load_evidence(tables, sweep, checks), command)
-    write_table(frame, frame, paths, "The paper's claims, each with a verdict computed from our results", notes)
+    write_table(frame, frame, paths, "The paper's claims, each with a verdict computed from our results", notes, header)
     return frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -24,8 +25,12 @@ from .values import TABLE3  # noqa: E402
 VARIANT_LABELS = {"inv_only": r"$L_{inv}$ only", "const_only": r"$L_{const}$ only", "both": r"$L_{inv}+L_{const}$"}
 
 
-def save(fig, paths: list[Path]) -> None:
-    """Write the figure to each of ``paths`` (PNG at 150 dpi, PDF as vectors)."""
+def save(fig, paths: list[Path], note: str = "") -> None:
+    """Write the figure to each of ``paths`` (PNG at 150 dpi, PDF as vectors), ``note`` (the settings that made
+    it) in its bottom-left corner."""
+    if note:
+        fig.text(0.0, 0.0, textwrap.fill(note, 160), fontsize=6, color="0.3", ha="left", va="top",
+                 transform=fig.transFigure)
     for path in map(Path, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=150, bbox_inches="tight")
@@ -68,7 +73,7 @@ def show(ax, image, title=None, **kwargs):
 
 
 @torch.no_grad()
-def loss_ablation_figure(panels: dict[str, tuple[dict, object]], paths: list[Path], n_examples: int = 3) -> None:
+def loss_ablation_figure(panels: dict[str, tuple[dict, object]], paths: list[Path], n_examples: int = 3, note: str = "") -> None:
     """Figure 2: per dataset, input and ground truth, then each variant's prediction and |error| (0-1)."""
     variants = [v for v in VARIANT_LABELS if any(v in models for models, _ in panels.values())]
     rows = [(name, i) for name in panels for i in range(n_examples)]
@@ -88,10 +93,10 @@ def loss_ablation_figure(panels: dict[str, tuple[dict, object]], paths: list[Pat
             if r == 0:
                 axes[r, 3 + 2 * c].set_title("|error|", fontsize=8)
     fig.colorbar(im, ax=axes, shrink=0.5, label="absolute error (intensity in [0, 1])")
-    save(fig, paths)
+    save(fig, paths, note)
 
 
-def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path]) -> None:
+def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note: str = "") -> None:
     """Figure 3: probe accuracy of z_v against tau (z as dashed line), and the variant fraction.
 
     ``sweep``: dataset -> tau -> probe result file of the model trained at that tau.
@@ -122,7 +127,7 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path]) -> No
                 title=r"Channels assigned to $z_v$")
     acc_ax.legend(fontsize=7), frac_ax.legend(fontsize=7)
     acc_ax.grid(alpha=0.3), frac_ax.grid(alpha=0.3)
-    save(fig, paths)
+    save(fig, paths, note)
 
 
 def channel_magnitude(z: torch.Tensor) -> np.ndarray:
@@ -136,7 +141,7 @@ def variant_summary(model) -> str:
 
 
 @torch.no_grad()
-def latent_magnitude_figure(panels: dict[str, tuple], paths: list[Path], n_examples: int = 4) -> None:
+def latent_magnitude_figure(panels: dict[str, tuple], paths: list[Path], n_examples: int = 4, note: str = "") -> None:
     """Figure 5: per dataset, channel-averaged |z|, |z_v|, |z_i|, |g.z_v| for a few inputs, then output and
     truth. ``panels``: dataset -> (model, test pairs); each panel has its own colour scale."""
     titles = ["input", "|z|", "|z_v|", "|z_i|", "|g·z_v|", "output", "ground truth"]
@@ -160,7 +165,7 @@ def latent_magnitude_figure(panels: dict[str, tuple], paths: list[Path], n_examp
     for c, title in enumerate(titles):
         axes[0, c].set_title(title, fontsize=8)
     fig.suptitle("Latent magnitudes (volumes: middle slices across D, H, W)", fontsize=8)
-    save(fig, paths)
+    save(fig, paths, note)
 
 
 def swap_partners(metadata: dict[str, np.ndarray], n_pairs: int) -> list[tuple[int, int]]:
@@ -190,7 +195,7 @@ SWAP_TITLES = {"swap": ["input 1", "input 2", "[z_v1; z_i2]", "[z_v2; z_i1]"],
 
 
 @torch.no_grad()
-def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int = 3, figure: str = "swap") -> None:
+def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int = 3, figure: str = "swap", note: str = "") -> None:
     """Exchange z_v and z_i between two inputs and decode: [z_v1; z_i2] and [z_v2; z_i1], per dataset.
 
     ``panels``: dataset -> (model, test pairs, partner index pairs (``swap_partners``), a label line).
@@ -211,7 +216,7 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
                "figure4": "Figure 4: latent swap on test renders (objects and skies held out from training)\n"
                           "the paper's claim: pose goes with z_v, the sky with z_i"}[figure]
     fig.suptitle(heading, fontsize=8, y=1.0 + 0.04 * heading.count("\n"))
-    save(fig, paths)
+    save(fig, paths, note)
 
 
 def item_metadata(npz: str, split: str) -> dict[str, np.ndarray]:
@@ -227,7 +232,7 @@ def training_objects(npz: str) -> str:
     return "" if objects is None else f"\ntrained on {len(np.unique(objects))} objects"
 
 
-def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int = 8) -> None:
+def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int = 8, note: str = "") -> None:
     """Rendered samples: per dataset, one row per object (every split), its first ``n_views`` views by rotation
     index, each over the sky crop of the pair it was drawn in."""
     rows = []
@@ -253,7 +258,7 @@ def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int =
         axes[r, 0].set_ylabel(label, fontsize=6)
     fig.suptitle(f"Rendered samples of {', '.join(inputs)}: objects (rows: split and id) under the shared SO(3) "
                  f"rotations (columns){note}", fontsize=8)
-    save(fig, paths)
+    save(fig, paths, note)
 
 
 ANGLE_CURVES = {"prediction": ("-", "prediction D(g.E(x)) vs T_g(x)"),
@@ -271,7 +276,7 @@ def seed_mean(files: dict[str, str], binning: str, curve: str) -> tuple[np.ndarr
         return (edges[:-1] + edges[1:]) / 2, np.nanmean(values, axis=0)
 
 
-def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]) -> None:
+def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path], note: str = "") -> None:
     """PSNR by rotation angle and by distance to the nearest quarter turn, per dataset and group (mean over
     seeds): the prediction against the oracle ceiling and the latent round trip (ald.evaluate.angle_run)."""
     fig, axes = plt.subplots(2, len(inputs), figsize=(4.2 * len(inputs), 6), squeeze=False)
@@ -292,7 +297,7 @@ def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]
     axes[0, -1].legend(fontsize=6, loc="lower left")
     fig.suptitle("Errors by rotation angle under continuous groups (mean over seeds)", fontsize=9)
     fig.tight_layout()
-    save(fig, paths)
+    save(fig, paths, note)
 
 
 DEFAULT_SELECTION = " ".join(GroupActionModel.selected_by)  # what kept the checkpoint of a run whose record does not say
@@ -332,7 +337,7 @@ def optional_lines(ax, frame: pd.DataFrame, column: str, line: dict) -> str:
     return f" ({column}: {n} of {total} runs)" if 0 < n < total else ""
 
 
-def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path]) -> None:
+def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path], note: str = "") -> None:
     """Per (dataset, group): training losses, validation loss with each run's best epoch, validation PSNR and the
     variant fraction, mean and sd over seeds, so that divergence after the kept checkpoint shows.
 
@@ -364,11 +369,12 @@ def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: 
     sns.move_legend(axes[legend_row, 0], "best", fontsize=6, title_fontsize=7)
     fig.suptitle("Training curves: mean over seeds, band ± 1 sd (one seed: its line); ★ the epoch each run kept (lowest "
                  "validation loss; for a GAN, highest validation PSNR)", fontsize=9)
-    save(fig, paths)
+    save(fig, paths, note)
 
 
-def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
-    """Draw ``figure`` from its inputs (``ald.plan.Plan.figure_inputs``) on the runs' test pairs."""
+def draw(figure: str, inputs, test_seed: int, paths: list[Path], note: str = "") -> None:
+    """Draw ``figure`` from its inputs (``ald.plan.Plan.figure_inputs``) on the runs' test pairs, ``note`` (the
+    settings) in its corner."""
     def model_and_pairs(run_dir):
         run = load_run(run_dir)
         return run.model, run.pairs("test", test_seed)
@@ -378,21 +384,21 @@ def draw(figure: str, inputs, test_seed: int, paths: list[Path]) -> None:
         for dataset, variants in inputs.items():
             loaded = {v: model_and_pairs(d) for v, d in variants.items()}
             panels[dataset] = ({v: m for v, (m, _) in loaded.items()}, next(iter(loaded.values()))[1])
-        loss_ablation_figure(panels, paths)
+        loss_ablation_figure(panels, paths, note=note)
     elif figure == "figure3":  # {curve: {tau: probe file}}
-        tau_sweep_figure(inputs, paths)
+        tau_sweep_figure(inputs, paths, note=note)
     elif figure == "angles":  # {dataset: {group: {seed: angles file}}}
-        angle_figure(inputs, paths)
+        angle_figure(inputs, paths, note=note)
     elif figure == "curves":  # {"dataset group": {model: {seed: history.csv}}}
-        training_curves_figure(inputs, paths)
+        training_curves_figure(inputs, paths, note=note)
     elif figure == "renders":  # {dataset: prepared .npz}
-        render_grid_figure(inputs, paths)
+        render_grid_figure(inputs, paths, note=note)
     elif figure == "figure5":  # {dataset: run folder}
-        latent_magnitude_figure({dataset: model_and_pairs(run_dir) for dataset, run_dir in inputs.items()}, paths)
+        latent_magnitude_figure({dataset: model_and_pairs(run_dir) for dataset, run_dir in inputs.items()}, paths, note=note)
     else:  # swap, figure4: {dataset: run folder}
         panels = {}
         for dataset, run_dir in inputs.items():
             run = load_run(run_dir)
             partners = swap_partners(item_metadata(run.spec.source_npz, "test"), 3)
             panels[dataset] = (run.model, run.pairs("test", test_seed), partners, training_objects(run.spec.source_npz))
-        latent_swap_figure(panels, paths, figure=figure)
+        latent_swap_figure(panels, paths, figure=figure, note=note)

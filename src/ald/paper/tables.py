@@ -35,7 +35,7 @@ def load_metrics(paths: list[Path]) -> pd.DataFrame:
                   "rmse_pm1": rmse_on_model_scale(result["rmse"])}
         rows.append({**result["identity"], **scores, "n_variant_channels": result["n_variant_channels"],
                      "collapsed": int(result.get("diagnostics", {}).get("collapsed", 0)), "source_file": str(path),
-                     "device": trained_on(result.get("train_run", {}))})
+                     "device": trained_on(result.get("train_run", {})), "not_run": ""})
     return pd.DataFrame(rows)
 
 
@@ -49,6 +49,8 @@ def trained_on(train_run: dict) -> str:
 def device_note(frame: pd.DataFrame) -> list[str]:
     """The device and precision that made the table's numbers and, where they differ, which cells came from which."""
     counts = frame["device"].value_counts()
+    if counts.empty:
+        return []
     if len(counts) < 2:
         return [f"Every run trained on {counts.index[0]} (device, precision; each run's run.json names them)."]
     cells = [f"{device}: " + "; ".join(f"{dataset} {group} ({', '.join(sorted(block['paper_column'].unique()))})"
@@ -58,13 +60,29 @@ def device_note(frame: pd.DataFrame) -> list[str]:
             "them and its host): " + " | ".join(cells) + f" | {counts.index[0]}: every other cell."]
 
 
+def with_left_out(frame: pd.DataFrame, left_out: list[dict], columns: dict | None = None) -> pd.DataFrame:
+    """``frame`` with a row of NaN scores for each run the config's ``not_run`` leaves out (its identity and
+    ``reason``), so the cell it would fill says so; ``columns``: fixed values those rows get (e.g. collapsed 0)."""
+    placeholders = pd.DataFrame([{**entry, **(columns or {})} for entry in left_out])
+    if placeholders.empty:
+        return frame
+    placeholders = placeholders.rename(columns={"reason": "not_run"}).assign(source_file="")
+    return pd.concat([frame, placeholders], ignore_index=True) if len(frame) else placeholders
+
+
+def joined_reasons(reasons: pd.Series) -> str:
+    return "; ".join(dict.fromkeys(r for r in reasons if r))
+
+
 def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean, sample std (ddof=1; NaN for one seed) and seed count of every metric per key."""
-    long = frame.melt(id_vars=keys + ["seed", "source_file", "collapsed"], value_vars=[m for m, _ in METRICS], var_name="metric")
+    """Mean, sample std (ddof=1; NaN for one seed), seed count (and seeds planned) of every metric per key."""
+    long = frame.melt(id_vars=keys + ["seed", "source_file", "collapsed", "not_run"], value_vars=[m for m, _ in METRICS],
+                      var_name="metric")
     grouped = long.groupby(keys + ["metric"], sort=False)
-    stats = grouped["value"].agg(["mean", "std", "count"]).rename(columns={"count": "n_seeds"})
+    stats = grouped["value"].agg(["mean", "std", "count", "size"]).rename(columns={"count": "n_seeds", "size": "n_planned"})
     stats["source_file"] = grouped["source_file"].agg(joined_sources)
     stats["n_collapsed"] = grouped["collapsed"].sum()
+    stats["not_run"] = grouped["not_run"].agg(joined_reasons)
     stats = stats.reset_index()
     stats["metric"] = stats["metric"].map(dict(METRICS))
     return stats
@@ -72,7 +90,7 @@ def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def joined_sources(files: pd.Series) -> str:
     """The files behind one cell, ';'-separated in seed order: the CSV's trace back to the runs."""
-    return ";".join(files)
+    return ";".join(f for f in files if f)
 
 
 def table1(frame: pd.DataFrame) -> pd.DataFrame:
@@ -104,16 +122,27 @@ def best_of(values: dict[str, float], metric: str) -> str | None:
     return pick(values, key=values.get)
 
 
-def table1_cell(row: pd.Series, best_ours: bool, best_paper: bool) -> str:
+def left_out_mark(row: pd.Series, marks: dict[str, str]) -> str:
+    """How a cell says that runs are missing from it: nothing, '2/3 seeds (a)' or 'not run (a)' (notes: (a) why)."""
+    if not row["not_run"]:
+        return ""
+    mark = f"({(marks or left_out_marks(pd.DataFrame([row])))[row['not_run']]})"
+    return f"not run {mark}" if row["n_seeds"] == 0 else f" {row['n_seeds']}/{row['n_planned']} seeds {mark}"
+
+
+def table1_cell(row: pd.Series, best_ours: bool, best_paper: bool, marks: dict[str, str]) -> str:
     d = DIGITS[row["metric"]]
-    ours = format_cell(row["mean"], row["std"], d) + (f" {COLLAPSED}{row['n_collapsed']}" if row["n_collapsed"] else "")
+    missing = left_out_mark(row, marks)
+    ours = missing if row["n_seeds"] == 0 else format_cell(row["mean"], row["std"], d) + missing
+    ours += f" {COLLAPSED}{row['n_collapsed']}" if row["n_collapsed"] else ""
     ours += BEST if best_ours else ""
     if pd.isna(row["paper"]):
         return f"{ours} (paper —)"
-    return f"{ours} (paper {row['paper']:.{d}f}{BEST if best_paper else ''}; {row['difference']:+.{d}f})"
+    paper = f"{row['paper']:.{d}f}{BEST if best_paper else ''}"
+    return f"{ours} (paper {paper})" if row["n_seeds"] == 0 else f"{ours} (paper {paper}; {row['difference']:+.{d}f})"
 
 
-def table1_display(stats: pd.DataFrame) -> pd.DataFrame:
+def table1_display(stats: pd.DataFrame, marks: dict[str, str] | None = None) -> pd.DataFrame:
     """The paper's layout: a row per dataset x group x metric, a column per model in the paper's order.
 
     Each cell: ours (mean ± std over seeds), the paper's value and ours − paper; ★ marks the best of
@@ -129,7 +158,7 @@ def table1_display(stats: pd.DataFrame) -> pd.DataFrame:
         best_paper = best_of({m: v for m, v in paper_row.items() if v is not None}, key[3])
         for model in paper_values.TABLE1_MODELS:
             row = by_model.get(model)
-            out[model] = "—" if row is None else table1_cell(row, model == best_ours, model == best_paper)
+            out[model] = "—" if row is None else table1_cell(row, model == best_ours, model == best_paper, marks)
         rows.append(out)
     metric_order = [name for _, name in METRICS]
     datasets = list(dict.fromkeys(stats["dataset"]))
@@ -152,8 +181,8 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
     return with_difference(stats, paper_values.TABLE2_SOURCE)
 
 
-def table2_display(stats: pd.DataFrame) -> pd.DataFrame:
-    return display_frame(stats, ["dataset", "paper_row", "group", "variant"], "metric")
+def table2_display(stats: pd.DataFrame, marks: dict[str, str] | None = None) -> pd.DataFrame:
+    return display_frame(stats, ["dataset", "paper_row", "group", "variant"], "metric", marks)
 
 
 def load_probes(paths: list[Path]) -> pd.DataFrame:
@@ -166,7 +195,8 @@ def load_probes(paths: list[Path]) -> pd.DataFrame:
                 for metric in paper_values.TABLE3_METRICS:
                     rows.append({**result["identity"], "probe": entry["family"], "input": PROBE_INPUTS[entry["input"]],
                                  "part": part, "metric": metric, "value": None if scores is None else scores[metric],
-                                 "n_variant_channels": result["n_variant_channels"], "source_file": str(path)})
+                                 "n_variant_channels": result["n_variant_channels"], "source_file": str(path),
+                                 "not_run": ""})
     return pd.DataFrame(rows)
 
 
@@ -177,18 +207,19 @@ def table3(frame: pd.DataFrame) -> pd.DataFrame:
     """Latent probes: rows per dataset x group x probe family x input x part, five scores beside paper Table 3."""
     keys = TABLE3_ROW + ["metric"]
     grouped = frame.groupby(keys, sort=False)
-    stats = grouped["value"].agg(["mean", "std", "count"]).rename(columns={"count": "n_seeds"})
+    stats = grouped["value"].agg(["mean", "std", "count", "size"]).rename(columns={"count": "n_seeds", "size": "n_planned"})
     stats["source_file"] = grouped["source_file"].agg(joined_sources)
+    stats["not_run"] = grouped["not_run"].agg(joined_reasons)
     stats = stats.reset_index()
-    channels = frame.groupby(keys, sort=False)["n_variant_channels"].agg(lambda v: sorted(set(v)))
+    channels = frame.groupby(keys, sort=False)["n_variant_channels"].agg(lambda v: sorted({int(c) for c in v if pd.notna(c)}))
     stats["n_variant_channels"] = [str(c) for c in channels.to_numpy()]
     stats["paper"] = [paper_values.table3_value(r, p, m)
                       for r, p, m in zip(stats["paper_row"], stats["part"], stats["metric"])]
     return with_difference(stats, paper_values.TABLE3_SOURCE)
 
 
-def table3_display(stats: pd.DataFrame) -> pd.DataFrame:
-    return display_frame(stats, TABLE3_ROW, "metric")
+def table3_display(stats: pd.DataFrame, marks: dict[str, str] | None = None) -> pd.DataFrame:
+    return display_frame(stats, TABLE3_ROW, "metric", marks)
 
 
 DIGITS = {"PSNR": 2, "SSIM": 3, "RMSE [-1,1]": 3, "RMSE [0,1]": 3}  # probe scores (percent) get 2
@@ -202,7 +233,7 @@ def format_cell(mean: float, std: float, digits: int) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def display_frame(stats: pd.DataFrame, index: list[str], column: str) -> pd.DataFrame:
+def display_frame(stats: pd.DataFrame, index: list[str], column: str, marks: dict[str, str]) -> pd.DataFrame:
     """Human-readable cells: one row per ``index`` key, and per value of ``column`` our mean ± std,
     the paper's value and the difference."""
     rows = []
@@ -212,24 +243,29 @@ def display_frame(stats: pd.DataFrame, index: list[str], column: str) -> pd.Data
         for _, r in block.iterrows():
             d = DIGITS.get(r["metric"], 2)
             name = r[column]
-            out[f"{name}: ours"] = format_cell(r["mean"], r["std"], d)
+            missing = left_out_mark(r, marks)
+            out[f"{name}: ours"] = missing if r["n_seeds"] == 0 else format_cell(r["mean"], r["std"], d) + missing
             out[f"{name}: paper"] = "—" if pd.isna(r["paper"]) else f"{r['paper']:.{d}f}"
             out[f"{name}: ours − paper"] = "—" if pd.isna(r["difference"]) else f"{r['difference']:+.{d}f}"
         rows.append(out)
     return pd.DataFrame(rows).rename(columns=lambda c: c.replace("_", " "))
 
 
-def write_table(stats: pd.DataFrame, shown: pd.DataFrame, paths: list[Path], title: str, notes: list[str]) -> None:
-    """Write each of ``paths`` by its suffix: .csv (numbers), .md and .tex (formatted, with the notes)."""
+def write_table(stats: pd.DataFrame, shown: pd.DataFrame, paths: list[Path], title: str, notes: list[str],
+                header: list[str] = ()) -> None:
+    """Write each of ``paths`` by its suffix: .csv (numbers), .md and .tex (formatted, opening with the ``header``
+    lines (the settings that made it) and closing with the notes)."""
+    opening = "".join(f"{line}\n\n" for line in header)
     for path in map(Path, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".csv":
             stats.to_csv(path, index=False, float_format="%.6g")
         elif path.suffix == ".md":
             note_lines = "\n".join(f"- {n}" for n in notes)
-            path.write_text(f"# {title}\n\n{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
+            path.write_text(f"# {title}\n\n{opening}{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
         elif path.suffix == ".tex":
-            latex = shown.to_latex(index=False, escape=True, caption=title, label=f"tab:{path.stem}")
+            caption = " ".join([title + ".", *header])
+            latex = shown.to_latex(index=False, escape=True, caption=caption, label=f"tab:{path.stem}")
             path.write_text(latex.replace("±", r"$\pm$").replace("−", "-").replace("—", "--"))
         else:
             raise ValueError(f"{path}: a table is written as .csv, .md or .tex")
@@ -252,24 +288,46 @@ TITLES = {
 }
 
 
-def make_table(name: str, inputs: list, notes: list[str], paths: list[Path]) -> pd.DataFrame:
-    """Build table ``name`` from its metrics or probe files (for ``parameters``: the rows themselves)
-    and write it; returns the formatted frame."""
+def probe_placeholders(frame: pd.DataFrame, left_out: list[dict]) -> list[dict]:
+    """A left-out run's rows for every probe, input, latent part and metric the probed runs have."""
+    if frame.empty:
+        return []
+    combos = frame[["probe", "input", "part", "metric"]].drop_duplicates().to_dict("records")
+    return [{**entry, **combo} for entry in left_out for combo in combos]
+
+
+def left_out_marks(stats: pd.DataFrame) -> dict[str, str]:
+    """A letter per reason runs are missing from the table's cells: (a), (b) ..., in order of appearance."""
+    reasons = dict.fromkeys(cell for cell in stats["not_run"] if cell)
+    return {reason: "abcdefghijklmnopqrstuvwxyz"[i % 26] for i, reason in enumerate(reasons)}
+
+
+def make_table(name: str, inputs: list, notes: list[str], paths: list[Path], header: list[str] = (),
+               left_out: list[dict] = ()) -> pd.DataFrame:
+    """Build table ``name`` from its metrics or probe files (for ``parameters``: the rows themselves) and write it,
+    opening with ``header``; ``left_out``: the identity and reason of each run the config leaves out, whose cells
+    say so. Returns the formatted frame."""
     kind, title = TITLES[name]
     if kind == "models":
         stats, shown = parameter_table(inputs)
-        write_table(stats, shown, paths, title, notes)
+        write_table(stats, shown, paths, title, notes, header)
         return shown
-    if not inputs:  # e.g. Table 3 of a preset whose datasets have no class labels: the notes say why
+    frame = (load_metrics if kind == "metrics" else load_probes)(inputs) if inputs else pd.DataFrame()
+    if kind == "metrics":
+        frame = with_left_out(frame, list(left_out), {"collapsed": 0})
+    else:
+        frame = with_left_out(frame, probe_placeholders(frame, list(left_out)))
+    if frame.empty:  # e.g. Table 3 of a preset whose datasets have no class labels: the notes say why
         empty = pd.DataFrame({"rows": ["none: no run of this configuration belongs in this table (see the notes)"]})
-        write_table(empty, empty, paths, title, notes)
+        write_table(empty, empty, paths, title, notes, header)
         return empty
-    frame = (load_metrics if kind == "metrics" else load_probes)(inputs)
     stats = {"table1": table1, "table2": table2, "table3": table3}[name](frame)
-    shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats)
+    marks = left_out_marks(stats)
+    shown = {"table1": table1_display, "table2": table2_display, "table3": table3_display}[name](stats, marks)
+    notes = [*notes, *(f"({mark}) not run: {reason}" for reason, mark in marks.items())]
     if "n_collapsed" in stats and stats["n_collapsed"].any():
         notes = [*notes, COLLAPSE_NOTE]
     if kind == "metrics":
-        notes = [*notes, *device_note(frame)]
-    write_table(stats, shown, paths, title, notes)
+        header = [*header, *device_note(frame)]
+    write_table(stats, shown, paths, title, notes, header)
     return shown
