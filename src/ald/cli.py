@@ -94,6 +94,8 @@ def cmd_figure(args) -> None:
         raise FileNotFoundError(f"{args.figure} needs {len(missing)} missing input(s): {', '.join(missing)}. "
                                 f"Build them first, e.g. `snakemake --cores 2 {missing[0]}`, or run the figure's target.")
     draw(args.figure, inputs, args.test_seed, [Path(p) for p in args.outputs], args.note)
+    if args.record:  # what it was drawn from (ald.plan.Plan.figure_differences)
+        Path(args.record).write_text(json.dumps(inputs, indent=1, sort_keys=True) + "\n")
     print(f"wrote {' and '.join(args.outputs)}", flush=True)
 
 
@@ -151,6 +153,7 @@ def parser() -> argparse.ArgumentParser:
             (["--why"], {"default": "", "help": "why the figure may have nothing to show (ald.plan.Plan.missing_figure_reason)"}),
             (["--test-seed"], {"type": int, **req}),
             (["--note"], {"default": "", "help": "the settings (and panels left out) written in the figure's corner"}),
+            (["--record"], {"default": "", "help": "a .json file to write the inputs the figure was drawn from into"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
     command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",
             (["--tables"], {"help": "JSON: table name -> its CSV", **req}),

@@ -14,6 +14,9 @@ loss weights) or ``ald-tau0.3`` (the tau sweep).
 from __future__ import annotations
 
 import copy
+import csv
+import hashlib
+import json
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +65,8 @@ def describe(error: jsonschema.ValidationError, where: str) -> str:
         return f"{key}: {error.message}. Fix: add it (see config.yaml for an example)"
     if error.validator == "enum":
         return f"{key}: {error.instance!r} is not one of {error.validator_value}. Fix: use one of them"
-    return f"{key}: {error.message}"
+    meaning = error.schema.get("description")
+    return f"{key}: {error.message}." + (f" Fix: it means {meaning}" if meaning else " Fix: see config.yaml for an example")
 
 
 def schema_problems(instance, schema: dict, where: str = "") -> list[str]:
@@ -93,8 +97,9 @@ def registry_problems(config: dict) -> list[str]:
         if name not in SOURCES:
             unknown(f"sources.{name}", name, SOURCES, "source")
         else:
-            problems += schema_problems(entry, SOURCES[name].params_schema, f"sources.{name}")
-            if SOURCES[name].check_params and not problems:
+            own = schema_problems(entry, SOURCES[name].params_schema, f"sources.{name}")
+            problems += own
+            if SOURCES[name].check_params and not own:
                 problems += SOURCES[name].check_params(entry)
     for name, entry in config["datasets"].items():
         kind = entry["recipe"]["kind"]
@@ -163,22 +168,23 @@ def reference_problems(config: dict) -> list[str]:
         for model in names or []:
             if model not in config["models"]:
                 missing(key, model, "models")
-    if problems:
-        return problems
+    known = set(config["datasets"])
     for dataset, key, names in dataset_group_lists(config):
+        if dataset not in known:
+            continue
         source = SOURCES.get(config["datasets"][dataset]["source"])
         if names and source is not None and all(g in GROUPS for g in names) and not groups_acting_on(names, source):
             known = ", ".join(groups_acting_on(list(GROUPS), source))
             kind = f"{source.spatial_dims}-D" + (f" renders related by {source.rendered_group}" if source.rendered_group else "")
             fix = f"add {known}" if source.rendered_group else f"add a {source.spatial_dims}-D group ({known})"
             problems.append(f"{key}: none of {names} acts on dataset {dataset}, which is {kind}. Fix: {fix}")
-    for dataset in config["tau_sweep"]["datasets"]:
+    for dataset in [d for d in config["tau_sweep"]["datasets"] if d in known]:
         source = SOURCES.get(config["datasets"][dataset]["source"])
         if source and not source.labelled:
             problems.append(f"tau_sweep.datasets: {dataset} has no class labels (source {source.name}), and the "
                             "sweep is read by probes. Fix: remove it from tau_sweep.datasets")
-    for dataset in config["only_datasets"] or []:  # named on purpose: its terms must be accepted
-        if reason := terms_problem(config, dataset):
+    for dataset in [d for d in config["only_datasets"] or [] if d in known]:  # named on purpose: terms accepted?
+        if config["datasets"][dataset]["source"] in config["sources"] and (reason := terms_problem(config, dataset)):
             problems.append(f"only_datasets: {dataset}: {reason}")
     return problems
 
@@ -261,15 +267,55 @@ def fill_defaults(value, schema: dict):
     return value
 
 
-def validated(config: dict) -> dict:
-    """A checked copy of ``config`` with every default filled in; raises ConfigError listing every problem."""
+def checked_as_far_as_possible(check, config: dict, shape_known: bool) -> list[str]:
+    """``check``'s problems. When the schema already found some, the config's shape is not to be trusted, and a
+    check that trips over it is skipped: every problem it can name is still listed, in one pass."""
+    if shape_known:
+        return check(config)
+    try:
+        return check(config)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return []
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (plain YAML keeps the last and drops the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice (first on line {seen[key] + 1}); the first would be "
+                    "dropped without a word", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+def config_file_problems(path) -> list[str]:
+    """A config file that YAML reads other than it reads: a key given twice in one mapping."""
+    try:
+        yaml.load(Path(path).read_text(), Loader=UniqueKeyLoader)
+    except yaml.constructor.ConstructorError as error:
+        return [f"{path}, line {error.problem_mark.line + 1}: {error.problem}. Fix: merge the two into one"]
+    except (OSError, yaml.YAMLError):
+        return []  # Snakemake reports files it cannot read or parse itself
+    return []
+
+
+def validated(config: dict, config_files=()) -> dict:
+    """A checked copy of ``config`` with every default filled in; raises ConfigError listing every problem
+    (``config_files``: the files it was merged from, checked for keys given twice)."""
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     config = fill_defaults(coerce_registered(coerce_strings(copy.deepcopy(config), schema)), schema)
-    problems = schema_problems(config, schema)
-    if not problems:
-        problems = registry_problems(config) or reference_problems(config)
+    problems = [p for path in config_files for p in config_file_problems(path)]
+    problems += schema_problems(config, schema)
+    shape_known = not problems
+    for check in (registry_problems, reference_problems):
+        problems += checked_as_far_as_possible(check, config, shape_known)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(list(dict.fromkeys(problems)))
     for name, entry in config["sources"].items():
         fill_defaults(entry, SOURCES[name].params_schema)
     for entry in config["datasets"].values():
@@ -318,8 +364,8 @@ def constructor_default(kind: str, name: str):
 
 
 class Plan:
-    def __init__(self, config: dict):
-        self.config = validated(config)
+    def __init__(self, config: dict, config_files=()):
+        self.config = validated(config, config_files)
         c = self.config
         self.results, self.data = c["results"], c["data"]["root"]
         # Without only_datasets, a dataset whose terms are not accepted is left out, and the notes say so.
@@ -328,6 +374,7 @@ class Plan:
         self.datasets = [d for d in selected if d not in self.left_out]
         self.models = c["only_models"] or list(c["models"])
         self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
+        self.stale_notes: dict[str, str] = {}  # digest -> why a file is rebuilt (stale_trigger)
 
     # -- names and parameters
 
@@ -533,6 +580,74 @@ class Plan:
             precision=training["precision"],
             source=self.source_settings(run.dataset),
         )
+
+    # Settings of how a run executed, not of what it computes; and settings older records did not have.
+    EXECUTION_KEYS = ("device", "threads")
+    NEWER_KEYS = ("precision", "source")
+
+    def record_differences(self, run: Run) -> list[str]:
+        """How the run record already in this results folder differs from what the config asks for that run
+        ('epochs: 10 here, 50 asked'); empty when there is no record or it matches."""
+        record = Path(self.run_dir(run)) / "run.json"
+        if not record.is_file():
+            return []
+        try:
+            trained = json.loads(record.read_text())["parameters"]
+        except (ValueError, KeyError, TypeError):
+            return [f"unreadable run record (not JSON with 'parameters')"]
+        if "block" in trained:  # records before pair recipes: block true was the 7x7 occluder
+            trained["recipe"] = {"kind": "occluder", "size": 7} if trained.pop("block") else {"kind": "none"}
+        asked = self.train_spec(run)
+        keys = [k for k in asked if k not in self.EXECUTION_KEYS and (k in trained or k not in self.NEWER_KEYS)]
+        return [f"{k}: {json.dumps(trained.get(k))} here, {json.dumps(asked[k])} asked" for k in keys
+                if trained.get(k) != asked[k]]
+
+    def table_differences(self, table: str) -> list[str]:
+        """How the tracked table's own record of the files it was made from (the CSV's source_file column) differs
+        from the files this config makes it from; empty when it has no such record or they agree."""
+        made = Path(self.table_files(table)[0])
+        if table == "parameters" or not made.is_file():
+            return []
+        with made.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or "source_file" not in rows[0]:
+            return []
+        used = {f for row in rows for f in (row["source_file"] or "").split(";") if f}
+        asked = set(self.table_inputs(table))
+        differences = []
+        if used - asked:
+            differences.append(f"made from {len(used - asked)} file(s) this config does not ask for "
+                               f"(e.g. {min(used - asked)})")
+        if asked - used:
+            differences.append(f"lacks {len(asked - used)} file(s) this config asks for (e.g. {min(asked - used)})")
+        return differences
+
+    def figure_differences(self, figure: str) -> list[str]:
+        """How the inputs a figure records beside itself (figures/<name>.json) differ from this config's."""
+        record = Path(self.figure_record(figure))
+        if not record.is_file():
+            return []
+        used, asked = json.loads(record.read_text()), json.loads(json.dumps(self.figure_inputs(figure)))
+        return [] if used == asked else [f"drawn from other inputs than this config asks for ({record})"]
+
+    def figure_record(self, figure: str) -> str:
+        return f"{self.results}/figures/{figure}.json"
+
+    def stale_trigger(self, what: str, differences: list[str]) -> list[str]:
+        """An extra input that forces ``what`` to be rebuilt because the config changed what it contains (Snakemake
+        alone would hand back the old file when it has no metadata of its own, e.g. on a fresh clone)."""
+        if not differences:
+            return []
+        note = f"{what} is stale: " + "; ".join(differences)
+        digest = hashlib.sha256(note.encode()).hexdigest()[:16]
+        self.stale_notes[digest] = note
+        return [f"{self.results}/.stale/{digest}.txt"]
+
+    def stale_runs(self) -> dict[str, list[str]]:
+        """Run records of this results folder that another config made: {run.json: differences}."""
+        runs = {run for part in ("main", "ablations", "tau_sweep") for run in self.configured_runs(part)}
+        stale = {f"{self.run_dir(run)}/run.json": self.record_differences(run) for run in sorted(runs, key=str)}
+        return {path: differences for path, differences in stale.items() if differences}
 
     def source_settings(self, dataset: str) -> dict:
         """The source a dataset is drawn from and the settings that shape its arrays (e.g. AdrenalMNIST3D at 64^3),

@@ -214,8 +214,18 @@ def set_up(spec: TrainSpec) -> Session:
     model = compute.model(build_model(spec.model, group, **data_layout(train_arrays["x"])))
     optimizer = model.optimizer(spec.lr)
     val_pairs = pair_set(spec.source_npz, "val", group, recipe, spec.val_seed).to(compute.device)
+    require_pairs(spec.source_npz, {"train": len(train_arrays["x"]), "val": len(val_pairs)})
     train_arrays = {key: torch.as_tensor(value).to(compute.device) for key, value in train_arrays.items()}
     return Session(spec, compute, group, recipe, model, optimizer, train_arrays, val_pairs)
+
+
+def require_pairs(source_npz: str, counts: dict[str, int]) -> None:
+    """Refuse a source whose train or val split is empty: its epoch means would divide by zero."""
+    if empty := [split for split, n in counts.items() if n == 0]:
+        raise ValueError(f"{source_npz}: the {' and '.join(empty)} split holds no pairs "
+                         f"({', '.join(f'{split} {n}' for split, n in counts.items())}); training needs some in each. "
+                         "Fix: prepare the source with more data (e.g. more objects), then delete this file and rerun "
+                         "its prepare rule")
 
 
 def resume(session: Session, resume_path: Path, out_dir: Path, log: Callable[[str], None]) -> Progress:

@@ -11,7 +11,7 @@ from ald.paper import FIGURES, TABLES
 from ald.plan import ConfigError, Plan, Run
 
 try:
-    PLAN = Plan(config)
+    PLAN = Plan(config, workflow.configfiles)
 except (
     ConfigError
 ) as error:  # one line per problem instead of the whole schema and config
@@ -62,7 +62,7 @@ def per_attempt(base):
 
 
 def train_minutes(wildcards, attempt):
-    # One minute per epoch: a full-MNIST epoch takes 30-45 s on one CPU thread (results/models/*/history.csv).
+    # One minute per epoch: a full-MNIST epoch takes 30-45 s on one CPU thread (results/reduced/models/*/history.csv).
     return attempt * (10 + SETTINGS["training"]["epochs"])
 
 

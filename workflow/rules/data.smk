@@ -32,8 +32,8 @@ for _source in [s for s in SETTINGS["sources"] if PLAN.raw_files(s)]:
                 }
             ),
         shell:
-            "python -m ald.cli fetch --source {params.source} --dest {params.dest} {params.mirror}"
-            " {params.network} --retries {params.retries} --params {params.terms} > {log} 2>&1"
+            "python -m ald.cli fetch --source {params.source} --dest {params.dest:q} {params.mirror}"
+            " {params.network} --retries {params.retries} --params {params.terms} > {log:q} 2>&1"
 
 
 rule prepare:
@@ -52,5 +52,5 @@ rule prepare:
         raw=lambda w: f"{DATA}/raw/{w.source}",
         args=lambda w: quoted_json(SETTINGS["sources"][w.source]),
     shell:
-        "python -m ald.cli prepare --source {wildcards.source} --raw {params.raw} --params {params.args}"
-        " --out {output} > {log} 2>&1"
+        "python -m ald.cli prepare --source {wildcards.source} --raw {params.raw:q} --params {params.args}"
+        " --out {output:q} > {log:q} 2>&1"

@@ -20,5 +20,5 @@ rule analyse:
         settings=analysis_settings,
         identity=lambda w: quoted_json(PLAN.identity(run_of(w))),
     shell:
-        "python -m ald.cli {params.command} --run-dir {params.run_dir} --settings {params.settings}"
-        " --identity {params.identity} --out {output} > {log} 2>&1"
+        "python -m ald.cli {params.command} --run-dir {params.run_dir:q} --settings {params.settings}"
+        " --identity {params.identity} --out {output:q} > {log:q} 2>&1"

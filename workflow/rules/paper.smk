@@ -1,6 +1,23 @@
+# A mark that a file must be rebuilt: the config changed what it contains (ald.plan.Plan.stale_trigger).
+rule mark_stale:
+    output:
+        f"{RESULTS}/.stale/{{digest}}.txt",
+    localrule: True
+    params:
+        note=lambda w: PLAN.stale_notes.get(w.digest, ""),
+    message:
+        "{params.note}"
+    run:
+        with open(output[0], "w") as handle:
+            handle.write(params.note + "\n")
+
+
 rule make_table:
     input:
-        lambda w: PLAN.table_inputs(w.table),
+        files=lambda w: PLAN.table_inputs(w.table),
+        stale=lambda w: PLAN.stale_trigger(
+            PLAN.table_files(w.table)[0], PLAN.table_differences(w.table)
+        ),
     output:
         report(
             expand(
@@ -23,14 +40,17 @@ rule make_table:
             else ""
         ),
     shell:
-        "python -m ald.cli table {wildcards.table} --inputs {input} {params.rows} --notes {params.notes}"
+        "python -m ald.cli table {wildcards.table} --inputs {input.files:q} {params.rows} --notes {params.notes}"
         " --header {params.header} --left-out {params.left_out}"
-        " --outputs {output} > {log} 2>&1"
+        " --outputs {output:q} > {log:q} 2>&1"
 
 
 rule make_figure:
     input:
-        lambda w: PLAN.figure_input_files(w.figure),
+        files=lambda w: PLAN.figure_input_files(w.figure),
+        stale=lambda w: PLAN.stale_trigger(
+            PLAN.figure_record(w.figure), PLAN.figure_differences(w.figure)
+        ),
     output:
         report(
             expand(f"{RESULTS}/figures/{{{{figure}}}}.{{ext}}", ext=["png", "pdf"]),
@@ -46,9 +66,11 @@ rule make_figure:
         why=lambda w: shlex.quote(PLAN.missing_figure_reason(w.figure) or ""),
         test_seed=SETTINGS["evaluation"]["test_seed"],
         note=lambda w: shlex.quote(PLAN.figure_note(w.figure)),
+        # Not an output, so that a figure drawn before these records existed is not redrawn for the lack of one.
+        record=lambda w: PLAN.figure_record(w.figure),
     shell:
         "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs} --why {params.why} --note {params.note}"
-        " --test-seed {params.test_seed} --outputs {output} > {log} 2>&1"
+        " --test-seed {params.test_seed} --record {params.record:q} --outputs {output:q} > {log:q} 2>&1"
 
 
 rule make_claims:
@@ -73,4 +95,4 @@ rule make_claims:
     shell:
         "python -m ald.cli claims --tables {params.tables} --sweep {params.sweep} --checks {params.checks}"
         " --notes {params.notes} --header {params.header}"
-        " --outputs {output} > {log} 2>&1"
+        " --outputs {output:q} > {log:q} 2>&1"

@@ -1,6 +1,10 @@
 rule train:
     input:
         npz=lambda w: PLAN.source_npz(w.dataset),
+        # A run record made with other settings than this config's is retrained (resuming only when that is exact).
+        stale=lambda w: PLAN.stale_trigger(
+            f"{PLAN.run_dir(run_of(w))}/run.json", PLAN.record_differences(run_of(w))
+        ),
     output:
         checkpoint=f"{RESULTS}/models/{{dataset}}/{{group}}/{{model}}/seed{{seed}}/best.pt",
         history=f"{RESULTS}/models/{{dataset}}/{{group}}/{{model}}/seed{{seed}}/history.csv",
@@ -22,4 +26,4 @@ rule train:
         # or a kill; a rerun resumes from it.
         resume=lambda w: f"{RESULTS}/resume/{run_of(w).key}.pt",
     shell:
-        "python -m ald.cli train --spec {params.spec} --out {params.out} --resume {params.resume} >> {log} 2>&1"
+        "python -m ald.cli train --spec {params.spec} --out {params.out:q} --resume {params.resume:q} >> {log:q} 2>&1"

@@ -38,8 +38,16 @@ SUPERSAMPLE = 2
 GREY = (0.75, 0.75, 0.78, 1.0)  # meshes with no material colour
 
 
+MAX_COORDINATE = 1e6  # beyond any unit a model is drawn in (ShapeNet's normalised models lie within +-1)
+REPAIR = "Fix: repair or re-export the mesh, or delete its folder to leave it out"
+
+
 class MeshLoadError(ValueError):
-    """A mesh that cannot be loaded or has no faces."""
+    """A mesh that cannot be read, or whose geometry cannot be rendered (the message names the file)."""
+
+
+class SplitError(ValueError):
+    """Too few usable objects (or pairs) for every split to hold some."""
 
 
 # -- meshes
@@ -55,24 +63,66 @@ def unit_sphere(mesh):
     return mesh
 
 
+def part_problem(vertices: np.ndarray, faces: np.ndarray) -> str | None:
+    """What makes one part of a mesh unusable as read (non-finite or absurd vertices, faces past the vertex
+    list), or None."""
+    if len(vertices) == 0:
+        return f"{len(faces)} faces but no vertices"
+    if bad := int((~np.isfinite(vertices).all(1)).sum()):
+        return f"{bad} of its {len(vertices)} vertices are not finite (NaN or inf)"
+    if (far := float(np.abs(vertices).max())) > MAX_COORDINATE:
+        return f"a vertex coordinate is {far:.3g}, beyond +-{MAX_COORDINATE:.0e} (a corrupt file)"
+    if faces.min() < 0 or faces.max() >= len(vertices):
+        return (f"its faces index vertices {int(faces.min())}..{int(faces.max())} but it has only "
+                f"{len(vertices)} (0..{len(vertices) - 1})")
+    return None
+
+
+def shape_problem(mesh) -> str | None:
+    """What makes a whole mesh degenerate (no extent, no face area), or None."""
+    used = mesh.vertices[np.unique(mesh.faces)]
+    extent = float(np.ptp(used, axis=0).max())
+    if extent == 0:
+        return f"all {len(used)} vertices its faces use are at one point (zero extent)"
+    if mesh.area <= 1e-12 * extent ** 2:  # relative: a model's units are arbitrary
+        return f"its {len(mesh.faces)} faces have zero total area (every face is degenerate)"
+    return None
+
+
 def load_mesh(path: Path):
     """One coloured mesh from an OBJ: every material's part kept, textures replaced by their main colour
-    (the ShapeNet copies here have no texture images), centred and scaled into the unit sphere."""
+    (the ShapeNet copies here have no texture images), centred and scaled into the unit sphere. Raises
+    ``MeshLoadError`` naming the file, the problem and the fix."""
     import trimesh
 
     try:
-        scene = trimesh.load(str(path), force="scene")
+        # process=False: trimesh's processing drops non-finite vertices and leaves faces pointing at the wrong ones
+        scene = trimesh.load(str(path), force="scene", process=False)
     except Exception as exc:  # trimesh raises many kinds on a bad file
-        raise MeshLoadError(f"{path}: {type(exc).__name__}: {exc}") from exc
+        raise MeshLoadError(f"{path}: trimesh cannot read it ({type(exc).__name__}: {exc}); a truncated or "
+                            f"corrupt file fails this way, e.g. one whose faces index vertices it does not have. "
+                            f"{REPAIR}") from exc
     parts = []
     for geometry in scene.dump():  # world-space copies, one per material
         if not isinstance(geometry, trimesh.Trimesh) or len(geometry.faces) == 0:
             continue
+        if problem := part_problem(np.asarray(geometry.vertices), np.asarray(geometry.faces)):
+            raise MeshLoadError(f"{path}: {problem}. {REPAIR}")
         colours = solid_colours(geometry)
         parts.append(trimesh.Trimesh(geometry.vertices, geometry.faces, face_colors=colours, process=False))
     if not parts:
-        raise MeshLoadError(f"{path}: no faces")
-    return unit_sphere(trimesh.util.concatenate(parts))
+        raise MeshLoadError(f"{path}: {no_faces_problem(scene)}. {REPAIR}")
+    mesh = trimesh.util.concatenate(parts)
+    if problem := shape_problem(mesh):
+        raise MeshLoadError(f"{path}: {problem}. {REPAIR}")
+    return unit_sphere(mesh)
+
+
+def no_faces_problem(scene) -> str:
+    if not scene.geometry:
+        return "trimesh reads it as a Scene with no geometry (no vertices or faces)"
+    n_vertices = sum(len(getattr(geometry, "vertices", ())) for geometry in scene.geometry.values())
+    return f"it has {n_vertices} vertices but no faces"
 
 
 def solid_colours(geometry) -> np.ndarray:
@@ -89,7 +139,7 @@ def solid_colours(geometry) -> np.ndarray:
 
 
 def load_meshes(paths: list[Path], log=print) -> tuple[list, list[str], list[str]]:
-    """(meshes, their ids, skipped ids): a mesh that fails to load is reported by id and skipped."""
+    """(meshes, their ids, skipped ids): a mesh that fails to load is reported by id and file and skipped."""
     meshes, ids, skipped = [], [], []
     for path in paths:
         object_id = path.parent.parent.name
@@ -100,7 +150,8 @@ def load_meshes(paths: list[Path], log=print) -> tuple[list, list[str], list[str
             skipped.append(object_id)
             log(f"skipped mesh {object_id}: {exc}")
     if not meshes:
-        raise MeshLoadError(f"none of the {len(paths)} meshes could be loaded (skipped: {', '.join(skipped)})")
+        raise MeshLoadError(f"none of the {len(paths)} meshes could be loaded (skipped: {', '.join(skipped)}; "
+                            "each file's problem is logged above). Fix: supply meshes that load")
     return meshes, ids, skipped
 
 
@@ -219,20 +270,54 @@ def make_pairs(views: np.ndarray, rotations: np.ndarray, skies: list[np.ndarray]
                 y=np.full(len(object_of), -1, np.int64), object=object_of, sky=sky_of, view_a=view_a, view_b=view_b)
 
 
+def visible_objects(views: np.ndarray, names: list[str], log=print) -> np.ndarray:
+    """Per object, whether it covers some pixel in every view; each one that does not is reported."""
+    empty = views[..., 3].reshape(*views.shape[:2], -1).max(-1) == 0  # (object, view): no object pixel
+    for i in np.flatnonzero(empty.any(1)):
+        log(f"skipped mesh {names[i]}: renders to no object pixels in {empty[i].sum()} of its {empty.shape[1]} "
+            f"views at {views.shape[2]}x{views.shape[3]} (too small or thin once scaled into the unit sphere, "
+            f"e.g. beside a stray far vertex). {REPAIR}")
+    return ~empty.any(1)
+
+
+def check_split(objects: dict[str, np.ndarray], pairs_per_object: int, holdout: float) -> None:
+    """Refuse a split that leaves train, val or test without objects or pairs (training would divide by zero)."""
+    counts = {split: len(objects[split]) for split in SPLITS}
+    if min(counts.values()) > 0 and pairs_per_object > 0:
+        return
+    n = sum(counts.values())
+    split_counts = ", ".join(f"{split} {k} objects ({k * max(pairs_per_object, 0)} pairs)"
+                             for split, k in counts.items())
+    fix = ("set sources.airplanes.pairs_per_object to 1 or more" if pairs_per_object <= 0 else
+           f"supply at least 3 meshes that load and render ({n} did; val and test each hold "
+           "max(1, round(n * holdout)) objects and train keeps the rest, so a lower holdout cannot help)")
+    raise SplitError(f"sources.airplanes: {n} usable objects with holdout {holdout} and {pairs_per_object} pairs "
+                     f"per object split into {split_counts}; every split needs at least one object and one pair. "
+                     f"Fix: {fix}")
+
+
 def render_pairs(meshes: list, object_ids: list[str], skies: list[np.ndarray], sky_names: list[str], size: int,
-                 n_rotations: int, pairs_per_object: int, holdout: float, seed: int) -> dict[str, np.ndarray]:
-    """The split arrays of a rendered dataset (``{split}_x/tx/g/y`` plus metadata), from meshes and skies."""
+                 n_rotations: int, pairs_per_object: int, holdout: float, seed: int,
+                 names: list[str] | None = None, log=print) -> dict[str, np.ndarray]:
+    """The split arrays of a rendered dataset (``{split}_x/tx/g/y`` plus metadata), from meshes and skies.
+    An object with an empty view is reported by ``names`` (default: its id) and left out (``skipped_ids``)."""
     from scipy.spatial.transform import Rotation  # here: every job imports the sources, one renders
 
     rotations = Rotation.random(n_rotations, random_state=seed).as_matrix()
     views = render_views(meshes, rotations, size)
+    shown = visible_objects(views, names or object_ids, log)
+    skipped = [object_id for object_id, ok in zip(object_ids, shown) if not ok]
+    if skipped:  # else no copy: the views of a large dataset are gigabytes
+        views, object_ids = views[shown], [object_id for object_id, ok in zip(object_ids, shown) if ok]
     rng = np.random.default_rng(seed)
-    objects = split_indices(len(meshes), holdout, rng)
+    objects = split_indices(len(views), holdout, rng)
+    check_split(objects, pairs_per_object, holdout)
     if len(skies) >= 3:
         sky_split = split_indices(len(skies), holdout, rng)
     else:  # too few to hold any out: every split uses every sky (different crops)
         sky_split = {split: np.arange(len(skies)) for split in SPLITS}
-    out = {"rotations": rotations, "object_ids": np.array(object_ids), "sky_ids": np.array(sky_names)}
+    out = {"rotations": rotations, "object_ids": np.array(object_ids), "sky_ids": np.array(sky_names),
+           "skipped_ids": np.array(skipped, dtype=str)}
     for split in SPLITS:
         pairs = make_pairs(views, rotations, skies, objects[split], sky_split[split], pairs_per_object, rng)
         out.update({f"{split}_{key}": value for key, value in pairs.items()})
@@ -262,11 +347,13 @@ def prepare_airplanes(shapenet: str, swimseg: str, size: int = 64, n_rotations: 
     if problems := folder_problems({"shapenet": shapenet, "swimseg": swimseg}):
         raise FileNotFoundError("; ".join(problems))
     mesh_paths = sorted(Path(shapenet).expanduser().glob(MESH_GLOB))[:max_objects]
-    meshes, ids, skipped = load_meshes(mesh_paths, log=lambda line: print(line, file=sys.stderr, flush=True))
+    log = lambda line: print(line, file=sys.stderr, flush=True)
+    meshes, ids, skipped = load_meshes(mesh_paths, log=log)
+    files = {path.parent.parent.name: str(path) for path in mesh_paths}
     sky_paths = sorted(Path(swimseg).expanduser().glob(SKY_GLOB))
     out = render_pairs(meshes, ids, load_skies(sky_paths), [p.stem for p in sky_paths], size, n_rotations,
-                       pairs_per_object, holdout, seed)
-    out["skipped_ids"] = np.array(skipped, dtype=str)
+                       pairs_per_object, holdout, seed, names=[f"{i}: {files[i]}" for i in ids], log=log)
+    out["skipped_ids"] = np.array([*skipped, *out["skipped_ids"]], dtype=str)
     return out
 
 
@@ -311,10 +398,8 @@ def prepare_toy_airplanes(n_objects: int, n_skies: int, size: int = 32, n_rotati
     rng = np.random.default_rng(seed)
     meshes = [toy_airplane(rng) for _ in range(n_objects)]
     skies = [toy_sky(256, rng) for _ in range(n_skies)]
-    out = render_pairs(meshes, [f"toy{i}" for i in range(n_objects)], skies, [f"sky{i}" for i in range(n_skies)],
-                       size, n_rotations, pairs_per_object, holdout, seed)
-    out["skipped_ids"] = np.array([], dtype=str)
-    return out
+    return render_pairs(meshes, [f"toy{i}" for i in range(n_objects)], skies, [f"sky{i}" for i in range(n_skies)],
+                        size, n_rotations, pairs_per_object, holdout, seed)
 
 
 COUNT = {"type": "integer", "minimum": 1}
