@@ -3,7 +3,8 @@
 A file is only ever moved to its final path after its checksum matched, so a later run never
 trusts a partial or corrupt file. A download in progress lives in ``<file>.part``; an interrupted one
 is kept there and resumed (HTTP ``Range``) by the next attempt or run, or restarted where the server
-does not resume.
+does not resume. A mirror copy is made in ``<file>.mirror.part``, so it never overwrites such a partial download.
+The official md5 is checked every time; a sha256 lock (``<file>.sha256``) only adds a check.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import shutil
 import socket
 import ssl
+import stat
 import sys
 import time
 import urllib.error
@@ -60,6 +62,23 @@ def sha256_lock(path: Path) -> Path:
     return Path(path).with_name(Path(path).name + ".sha256")
 
 
+def _recorded_sha256(lock: Path) -> str | None:
+    """The sha256 a lock file pins ("" if it holds nothing), or None where there is no lock."""
+    try:
+        return (lock.read_text().split() or [""])[0]
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AcquisitionError(f"{lock}: cannot read this sha256 lock ({exc}). Fix: remove it if it is not the "
+                               "lock file a fetch wrote, then fetch the file again.") from exc
+
+
+def _record_sha256(lock: Path, sha256: str, name: str) -> None:
+    tmp = lock.with_name(lock.name + ".part")
+    tmp.write_text(f"{sha256}  {name}\n")
+    os.replace(tmp, lock)
+
+
 def check_sha256_lock(path: Path) -> str:
     """The sha256 of ``path``: recorded in its lock file the first time, refused if it differs later.
 
@@ -68,13 +87,10 @@ def check_sha256_lock(path: Path) -> str:
     """
     path, lock = Path(path), sha256_lock(path)
     actual = sha256sum(path)
-    if not lock.exists():
-        tmp = lock.with_name(lock.name + ".part")
-        tmp.write_text(f"{actual}  {path.name}\n")
-        os.replace(tmp, lock)
-        return actual
-    recorded = (lock.read_text().split() or [""])[0]
-    if recorded != actual:
+    recorded = _recorded_sha256(lock)
+    if recorded is None:
+        _record_sha256(lock, actual, path.name)
+    elif recorded != actual:
         raise AcquisitionError(
             f"{path}: sha256 {actual} differs from {recorded or '(nothing)'} recorded in {lock} when the "
             f"file was first verified; the file changed since. Fix: delete {path.name} and fetch it again; "
@@ -83,7 +99,25 @@ def check_sha256_lock(path: Path) -> str:
     return actual
 
 
-def _verify_then_move(tmp: Path, spec: RemoteFile, dest: Path, origin: str) -> None:
+def verify_official(path: Path, spec: RemoteFile) -> str | None:
+    """Refuse ``path`` unless its md5 is the official one; then check (or first record) its sha256 lock, if
+    ``spec`` asks for one. The lock is an extra check, never a substitute for the md5. The sha256, or None."""
+    path = Path(path)
+    try:
+        actual = md5sum(path)
+    except OSError as exc:
+        raise AcquisitionError(f"{path}: cannot be read ({exc.strerror or exc}). Fix: run its fetch rule "
+                               "(python -m ald.cli fetch), which places the verified official file there.") from exc
+    if actual != spec.md5:
+        raise AcquisitionError(f"{path}: md5 {actual}, expected {spec.md5}: not the official file. "
+                               "Fix: delete it and run the fetch rule.")
+    return check_sha256_lock(path) if spec.lock_sha256 else None
+
+
+def _verify_then_move(tmp: Path, spec: RemoteFile, dest: Path, origin: str) -> str | None:
+    """Move ``tmp`` to ``dest`` once its md5 is the official one and, for a locked file, its sha256 is the one
+    pinned for ``dest`` (recorded now if none is). A refused copy is deleted; ``dest`` stays as it was.
+    Returns the sha256 of a locked file, else None."""
     actual = md5sum(tmp)
     if actual != spec.md5:
         tmp.unlink(missing_ok=True)
@@ -91,7 +125,26 @@ def _verify_then_move(tmp: Path, spec: RemoteFile, dest: Path, origin: str) -> N
             f"checksum mismatch for {spec.name} from {origin}: expected md5 {spec.md5}, "
             f"got {actual}. The file was not kept; replace the source copy with the official file."
         )
+    if not spec.lock_sha256:
+        os.replace(tmp, dest)
+        return None
+    lock, sha256 = sha256_lock(dest), sha256sum(tmp)
+    recorded = _recorded_sha256(lock)
+    if recorded not in (None, sha256):
+        tmp.unlink(missing_ok=True)
+        raise AcquisitionError(
+            f"{spec.name} from {origin}: sha256 {sha256} differs from {recorded or '(nothing)'} recorded in {lock} "
+            f"when the file was first verified; the copy was not kept. Fix: use the copy first verified, or "
+            f"delete the lock only if you verified this copy yourself."
+        )
     os.replace(tmp, dest)
+    if recorded is None:
+        _record_sha256(lock, sha256, dest.name)
+    return sha256
+
+
+def _checked(spec: RemoteFile, sha256: str | None) -> str:
+    return f"md5 ok, sha256 {sha256} as pinned in {spec.name}.sha256" if sha256 else "md5 ok"
 
 
 def _download(url: str, tmp: Path, timeout: float, stop_at: float | None = None) -> None:
@@ -171,8 +224,8 @@ def _download_with_retries(spec, tmp, dest, retries, timeout, deadline_seconds, 
                     urls.remove(url)
                 say(f"failed: {exc}" + (" (will not retry this URL)" if url not in urls else ""))
                 continue
-            _verify_then_move(tmp, spec, dest, url)
-            say(f"downloaded from {url}, md5 ok")
+            sha256 = _verify_then_move(tmp, spec, dest, url)
+            say(f"downloaded from {url}, {_checked(spec, sha256)}")
             return True
         if not urls:
             errors.append("stopped at once: these errors do not heal by retrying (offline? DNS? firewall?)")
@@ -185,14 +238,60 @@ def _download_with_retries(spec, tmp, dest, retries, timeout, deadline_seconds, 
 
 
 def _failure_message(spec: RemoteFile, mirror: Path | None, errors: list[str]) -> str:
-    where = f"the mirror {mirror} has no {spec.name}; " if mirror is not None else "no mirror is set; "
-    tried = "\n  ".join(errors) if errors else "network download disabled"
+    where = f"the mirror {mirror} has no usable {spec.name}; " if mirror is not None else "no mirror is set; "
     return (
         f"cannot obtain {spec.name} (md5 {spec.md5}): {where}official sources: "
-        f"{', '.join(spec.urls)}.\n  {tried}\nFix: download it from one of those URLs into a folder "
-        f"and set `data: mirror:` in the config (or --config data='{{mirror: DIR}}') to a directory "
+        f"{', '.join(spec.urls)}.\n  " + "\n  ".join(errors) + "\nFix: download it from one of those URLs into a "
+        f"folder and set `data: mirror:` in the config (or --config data='{{mirror: DIR}}') to a directory "
         f"holding <source>/{spec.name}, e.g. ../shared/data."
     )
+
+
+def _mirror_problem(source: Path, spec: RemoteFile) -> str | None:
+    """Why the mirror entry ``source`` (present, perhaps only as a link) cannot be a copy of ``spec``, or None."""
+    try:
+        info = source.stat()  # follows links: a link to the real file is a fine mirror entry
+    except FileNotFoundError:
+        return f"a symbolic link to {os.readlink(source)}, which does not exist"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return "a directory, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a device, pipe or socket)"  # copying /dev/zero would never end
+    if info.st_size == 0:
+        return "empty (0 bytes)"
+    if spec.size is not None and info.st_size > spec.size:  # smaller is left to the md5: it names both sums
+        return f"{info.st_size} bytes, larger than the official file ({spec.size} bytes)"
+    return None
+
+
+def _unusable(source: Path, spec: RemoteFile, problem: str) -> AcquisitionError:
+    return AcquisitionError(f"mirror entry {source}: {problem}; not used. Fix: replace it with the official "
+                            f"{spec.name} (md5 {spec.md5}) or remove it from the mirror.")
+
+
+def _copy_from_mirror(spec: RemoteFile, source: Path, dest: Path, errors: list[str], say) -> bool:
+    """True once ``dest`` is the verified mirror copy; an unusable mirror entry is logged and added to ``errors``."""
+    if not os.path.lexists(source):
+        say(f"not in mirror {source}")
+        return False
+    tmp = dest.with_name(dest.name + ".mirror.part")  # not <dest>.part: that may hold a download to resume
+    try:
+        if problem := _mirror_problem(source, spec):
+            raise _unusable(source, spec, problem)
+        try:
+            shutil.copyfile(source, tmp)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise _unusable(source, spec, f"copying it to {tmp} failed ({exc.strerror or exc})") from exc
+        sha256 = _verify_then_move(tmp, spec, dest, str(source))
+    except AcquisitionError as exc:
+        errors.append(str(exc))
+        say(str(exc))
+        return False
+    say(f"copied from mirror {source}, {_checked(spec, sha256)}")
+    return True
 
 
 def fetch(
@@ -207,10 +306,11 @@ def fetch(
 ) -> Path:
     """Place ``spec`` at ``dest`` from the mirror (if given) or the official URLs, verified by md5.
 
-    ``timeout`` bounds each network wait, ``deadline_seconds`` (default: the file's own bound) all
-    network time of this call; an interrupted download is resumed from ``<dest>.part`` by a later call.
-    Errors that will not heal (no DNS, connection refused, unreachable) are not retried.
-    ``log`` gets one line per step (default: stderr).
+    A mirror entry that is unusable (a folder, a broken link, unreadable, empty, the wrong checksum) is
+    reported and the official URLs are tried next. ``timeout`` bounds each network wait, ``deadline_seconds``
+    (default: the file's own bound) all network time of this call; an interrupted download is resumed from
+    ``<dest>.part`` by a later call. Errors that will not heal (no DNS, connection refused, unreachable) are
+    not retried. ``log`` gets one line per step (default: stderr).
     """
     label = f"{Path(dest).parent.name}/{spec.name}"  # e.g. mnist/train-images-idx3-ubyte.gz
     log = log or _print_stderr
@@ -220,30 +320,24 @@ def fetch(
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    if mirror is not None:
-        source = Path(mirror) / spec.name
-        if source.exists():
-            shutil.copyfile(source, tmp)
-            _verify_then_move(tmp, spec, dest, str(source))
-            say(f"copied from mirror {source}, md5 ok")
-            return _locked(spec, dest, say)
-        say(f"not in mirror {source}")
     errors: list[str] = []
+    if mirror is not None and _copy_from_mirror(spec, Path(mirror) / spec.name, dest, errors, say):
+        return dest
+    tmp = dest.with_name(dest.name + ".part")
     network = (retries, timeout, spec.deadline_seconds if deadline_seconds is None else deadline_seconds)
     if allow_network and _download_with_retries(spec, tmp, dest, *network, errors, say):
-        return _locked(spec, dest, say)
+        return dest
+    if not allow_network:
+        errors.append("network download disabled")
     if tmp.exists():
         errors.append(f"kept {tmp.stat().st_size} bytes in {tmp}: a rerun resumes from there")
     raise AcquisitionError(_failure_message(spec, mirror, errors))
 
 
-def _locked(spec: RemoteFile, dest: Path, say: Callable[[str], None]) -> Path:
-    """``dest``, checked against (or first recorded in) its sha256 lock if ``spec`` asks for one."""
-    if spec.lock_sha256:
-        try:
-            say(f"sha256 {check_sha256_lock(dest)}, as pinned in {sha256_lock(dest).name}")
-        except AcquisitionError:
-            dest.unlink()  # it passed md5 yet is not the copy first verified: keep neither guess
-            raise
-    return dest
+def archive_bounds_problem(members: int, total_bytes: int, max_members: int, max_bytes: int) -> str | None:
+    """Why an archive of ``members`` members holding ``total_bytes`` (uncompressed) is too large, or None."""
+    if members > max_members:
+        return f"{members} members, more than the limit of {max_members}"
+    if total_bytes > max_bytes:
+        return f"{total_bytes} bytes uncompressed, more than the limit of {max_bytes}"
+    return None

@@ -17,6 +17,7 @@ import copy
 import csv
 import hashlib
 import json
+import sys
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
@@ -374,7 +375,6 @@ class Plan:
         self.datasets = [d for d in selected if d not in self.left_out]
         self.models = c["only_models"] or list(c["models"])
         self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
-        self.stale_notes: dict[str, str] = {}  # digest -> why a file is rebuilt (stale_trigger)
 
     # -- names and parameters
 
@@ -634,14 +634,18 @@ class Plan:
         return f"{self.results}/figures/{figure}.json"
 
     def stale_trigger(self, what: str, differences: list[str]) -> list[str]:
-        """An extra input that forces ``what`` to be rebuilt because the config changed what it contains (Snakemake
-        alone would hand back the old file when it has no metadata of its own, e.g. on a fresh clone)."""
+        """An extra input, newer than ``what``, that makes Snakemake rebuild it because the config changed what it
+        contains (Snakemake alone hands back the old file when it has no metadata of its own, e.g. on a fresh
+        clone). The note is written now, while the DAG is built, and says why."""
         if not differences:
             return []
         note = f"{what} is stale: " + "; ".join(differences)
-        digest = hashlib.sha256(note.encode()).hexdigest()[:16]
-        self.stale_notes[digest] = note
-        return [f"{self.results}/.stale/{digest}.txt"]
+        trigger = Path(self.results) / ".stale" / f"{hashlib.sha256(note.encode()).hexdigest()[:16]}.txt"
+        if not trigger.is_file():
+            trigger.parent.mkdir(parents=True, exist_ok=True)
+            trigger.write_text(note + "\n")
+            print(f"{note}: it will be rebuilt", file=sys.stderr)
+        return [str(trigger)]
 
     def stale_runs(self) -> dict[str, list[str]]:
         """Run records of this results folder that another config made: {run.json: differences}."""

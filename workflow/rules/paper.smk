@@ -1,17 +1,3 @@
-# A mark that a file must be rebuilt: the config changed what it contains (ald.plan.Plan.stale_trigger).
-rule mark_stale:
-    output:
-        f"{RESULTS}/.stale/{{digest}}.txt",
-    localrule: True
-    params:
-        note=lambda w: PLAN.stale_notes.get(w.digest, ""),
-    message:
-        "{params.note}"
-    run:
-        with open(output[0], "w") as handle:
-            handle.write(params.note + "\n")
-
-
 rule make_table:
     input:
         files=lambda w: PLAN.table_inputs(w.table),
