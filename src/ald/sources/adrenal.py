@@ -12,6 +12,7 @@ The official URLs and md5s come from medmnist's ``INFO`` table. Both sizes (28^3
 from __future__ import annotations
 
 import importlib.util
+import math
 import runpy
 import zipfile
 import zlib
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..acquire import RemoteFile
+from ..acquire import RemoteFile, archive_bounds_problem
 from . import SPLITS, Source, register_source
 
 
@@ -47,6 +48,12 @@ ADRENAL_FILES = {
 }
 LABELS = (0, 1)
 
+# Bounds checked before numpy reads anything. The official files hold 6 members each, 34,774,320 (28^3) and
+# 415,238,448 (64^3) bytes uncompressed.
+MAX_NPZ_MEMBERS = 64
+MAX_NPZ_BYTES = 2 * 2**30
+NPY_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
 # What np.load and reading a member raise on a truncated or corrupt archive.
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
 
@@ -67,15 +74,52 @@ def read_npz(path: Path, keys: list[str]) -> dict[str, np.ndarray]:
     if not path.exists():
         raise FileNotFoundError(f"{path}: not found. Fix: fetch it first (the workflow's fetch rule does).")
     try:
+        check_npz(path)
         with np.load(path) as data:
             held = sorted(data.files)
             arrays = {key: data[key] for key in keys if key in held}
+    except NpzFormatError:
+        raise
     except _ARCHIVE_ERRORS as exc:
         raise _bad_file(path, f"cannot read it as an .npz archive ({type(exc).__name__}: {exc})") from exc
     missing = [key for key in keys if key not in arrays]
     if missing:
         raise _bad_file(path, f"missing array(s) {missing} (it holds {held})")
     return arrays
+
+
+def check_npz(path: Path) -> None:
+    """Refuse an .npz with too many or too large members, or one whose member asks numpy to allocate more
+    than it holds, before numpy allocates anything (np.load sizes each array from its .npy header)."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        total = sum(member.file_size for member in members)
+        if problem := archive_bounds_problem(len(members), total, MAX_NPZ_MEMBERS, MAX_NPZ_BYTES):
+            raise _bad_file(path, f"{problem} (MAX_NPZ_MEMBERS, MAX_NPZ_BYTES in {__name__}); nothing was loaded")
+        for member in members:
+            if problem := npy_member_problem(archive, member):
+                raise _bad_file(path, f"member {member.filename!r}: {problem}; nothing was loaded")
+
+
+def npy_member_problem(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str | None:
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):  # what numpy writes
+        return f"compression method {member.compress_type}, not stored or deflated"
+    if member.flag_bits & 0x1:
+        return "it is encrypted"
+    if not member.filename.endswith(".npy"):
+        return None
+    with archive.open(member) as handle:
+        version = np.lib.format.read_magic(handle)
+        if version not in NPY_READERS:
+            return f".npy format version {version}, not 1.0 or 2.0"
+        shape, _, dtype = NPY_READERS[version](handle)
+        header_bytes = handle.tell()
+    if dtype.hasobject:
+        return "it holds Python objects, not numbers"
+    declared = math.prod(shape) * dtype.itemsize
+    if header_bytes + declared > member.file_size:
+        return f"its header declares {dtype} {shape} ({declared} bytes) but the member holds {member.file_size}"
+    return None
 
 
 def check_split(path: Path, split: str, images: np.ndarray, labels: np.ndarray, size: int) -> None:

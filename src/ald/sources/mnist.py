@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +26,16 @@ MNIST_FILES = {
     ]
 }
 
+# Decompressed; the largest official file (train-images) is 47,040,016 bytes. Bounds what a gzip bomb can allocate.
+MAX_IDX_BYTES = 256 * 2**20
 IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 class IdxFormatError(ValueError):
     """An IDX file is truncated, corrupt or not IDX at all."""
+
+
+REFETCH = "Fix: delete it and refetch it (the workflow's fetch_mnist rule, which checks the official md5)."
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -38,22 +44,26 @@ def read_idx(path: str | Path) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(MAX_IDX_BYTES + 1)
     except (OSError, EOFError) as exc:  # gzip raises these on truncated or corrupt streams
-        raise IdxFormatError(f"{path}: cannot decompress ({exc}); the file is truncated or corrupt") from exc
+        raise IdxFormatError(f"{path}: cannot read or decompress ({exc}); the file is truncated or corrupt. "
+                             f"{REFETCH}") from exc
+    if len(raw) > MAX_IDX_BYTES:
+        raise IdxFormatError(f"{path}: more than MAX_IDX_BYTES = {MAX_IDX_BYTES} bytes once decompressed; no "
+                             f"official MNIST file is that large. {REFETCH}")
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
-        raise IdxFormatError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()})")
+        raise IdxFormatError(f"{path}: not an IDX file (bad magic number {raw[:4].hex()}). {REFETCH}")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise IdxFormatError(f"{path}: truncated IDX header")
+        raise IdxFormatError(f"{path}: truncated IDX header. {REFETCH}")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # exact: np.prod would wrap around at 2**63
     if len(raw) - header != expected:
         raise IdxFormatError(
             f"{path}: IDX header announces shape {shape} ({expected} bytes) but the file holds "
-            f"{len(raw) - header} bytes of data; the file is truncated or corrupt"
+            f"{len(raw) - header} bytes of data; the file is truncated or corrupt. {REFETCH}"
         )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 

@@ -11,9 +11,12 @@ One official file, ``neurite-oasis.v1.0.tar`` (6.6 GB); per subject, ``OASIS_OAS
 Only those files are extracted and used. The release has segmentations but no clinical labels this
 project relies on, and segmentations are not class labels: ``{split}_y`` is -1 throughout, never invented.
 
-Checksums: the server the file comes from publishes none. The file is verified against the md5 listed in
-adalca/medical-datasets (neurite-oasis.md); the sha256 of the first verified copy is then written to
-``<raw dir>/neurite-oasis.v1.0.tar.sha256`` and every later fetch or prepare refuses a file that differs.
+Checksums: the server the file comes from publishes none. Every fetch and prepare verifies the file against
+the md5 listed in adalca/medical-datasets (neurite-oasis.md); the sha256 of the first verified copy is then
+written to ``<raw dir>/neurite-oasis.v1.0.tar.sha256`` and every later fetch or prepare also refuses a file
+that differs from it. Before anything is extracted, every member is checked (plain files and folders inside
+the extraction folder only) and the archive's size and member count are bounded; a volume's header is
+checked against its file's size before its data is read.
 torch_em lists sha256 86dd117d...; prepare compares it as a note only (another project's listing).
 
 Volumes are padded to a 224^3 cube and area-averaged to ``size``^3 (uint8); the split is seeded and by
@@ -26,6 +29,8 @@ requested splits is fatal.
 
 from __future__ import annotations
 
+import gzip
+import math
 import re
 import sys
 import tarfile
@@ -34,7 +39,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from ..acquire import AcquisitionError, RemoteFile, check_sha256_lock, md5sum, sha256_lock
+from ..acquire import RemoteFile, archive_bounds_problem, verify_official
 from . import SPLITS, Source, register_source
 
 OASIS_TAR = "neurite-oasis.v1.0.tar"
@@ -47,50 +52,102 @@ OASIS_FILES = {OASIS_TAR: RemoteFile(
 TORCH_EM_SHA256 = "86dd117dda17f736ade8a4088d7e98e066e1181950fe8b406f1a35f7fb743e78"
 VOLUME_FILE = "aligned_norm.nii.gz"
 SESSION = re.compile(r"OASIS_(OAS1_\d+)_MR\d+")  # a session folder; group 1 names the subject
+# Bounds on the archive, checked before anything is extracted. The official tar is 6.6 GB of 414 session
+# folders of about 13 entries each (~5,400 members); an uncompressed tar's members cannot hold more than the file.
+MAX_TAR_MEMBERS = 100_000
+MAX_TAR_BYTES = 32 * 2**30
+# Bounds on one volume, checked from its header before nibabel allocates anything. aligned_norm is 160x192x224
+# (6.9 M voxels), orig/norm 256^3 (16.8 M); 512^3 leaves room. Deflate never expands more than 1032:1.
+MAX_VOXELS = 512**3
+MAX_NIFTI_OFFSET = 1 << 20  # header and extensions; nibabel writes 352 bytes
+GZIP_MAX_RATIO = 1032
 TERMS = ("OASIS Data Use Agreement, http://oasis-brains.org/#access; cite HyperMorph (Hoopes et al., "
          "MELBA 2022) and OASIS (Marcus et al., J Cogn Neurosci 2007)")
 
 
 class UnsafeArchiveError(ValueError):
-    """A tar member would write outside the extraction folder, or is a link out of it or a device file."""
+    """The tar cannot be read, exceeds the bounds, or holds a member that is not a plain file or folder inside
+    the extraction folder (a link, a device, an absolute or escaping path, a NUL in its name)."""
 
 
 class OasisDataError(ValueError):
     """The archive holds too few readable subjects for the requested splits."""
 
 
+class VolumeFileError(ValueError):
+    """A NIfTI volume's header is unreadable or asks for more data than the file can hold."""
+
+
 def verify_archive(tar_path: Path) -> None:
-    """The tar's sha256 lock (md5 first, if no verified copy was pinned yet, e.g. a file placed by hand)."""
-    spec = OASIS_FILES[OASIS_TAR]
-    if not sha256_lock(tar_path).exists() and (actual := md5sum(tar_path)) != spec.md5:
-        raise AcquisitionError(f"{tar_path}: md5 {actual}, expected {spec.md5}: not the official file. "
-                               "Fix: delete it and run the fetch rule.")
-    sha256 = check_sha256_lock(tar_path)
+    """The official md5 of the tar, then its sha256 lock (recorded on the first verified prepare or fetch)."""
+    sha256 = verify_official(tar_path, OASIS_FILES[OASIS_TAR])
     if sha256 != TORCH_EM_SHA256:
         print(f"note: {tar_path.name} sha256 {sha256} differs from the one torch_em lists ({TORCH_EM_SHA256})",
               file=sys.stderr, flush=True)
 
 
-def safe_members(tar: tarfile.TarFile, tar_path: Path, dest: Path) -> list[tarfile.TarInfo]:
-    """Every member, checked as tarfile's "data" filter would extract it; absolute names refused too.
+FETCH_AGAIN = "The official neurite-OASIS tar has no such member: fetch it again."
+TAR_ERRORS = (tarfile.TarError, ValueError, OSError, EOFError, zlib.error)
 
-    The whole archive is checked, not only the members used: an unsafe member means it is not the
-    official file. (The filter would quietly strip a leading "/", so that is refused here.)
+
+def open_tar(tar_path: Path) -> tarfile.TarFile:
+    """The tar, read as an uncompressed tar (what the official file is), so that no decompression can balloon."""
+    try:
+        return tarfile.open(tar_path, "r:")
+    except TAR_ERRORS as exc:
+        raise UnsafeArchiveError(f"{tar_path}: cannot be read as an uncompressed tar ({exc}); nothing was "
+                                 f"extracted. Fix: delete it and fetch it again.") from exc
+
+
+def next_member(tar: tarfile.TarFile, tar_path: Path, read: list[tarfile.TarInfo]) -> tarfile.TarInfo | None:
+    try:
+        return tar.next()
+    except TAR_ERRORS as exc:
+        where = f"the member after {read[-1].name!r}" if read else "its first member"
+        raise UnsafeArchiveError(f"{tar_path}: cannot read {where} ({exc}); nothing was extracted. "
+                                 f"{FETCH_AGAIN}") from exc
+
+
+def safe_members(tar: tarfile.TarFile, tar_path: Path, dest: Path) -> list[tarfile.TarInfo]:
+    """Every member, each checked as it is read (``member_problem``), the whole within MAX_TAR_MEMBERS and
+    MAX_TAR_BYTES, before anything is extracted.
+
+    The whole archive is checked, not only the members used: an unsafe member means it is not the official file.
     """
-    members = tar.getmembers()
-    for member in members:
-        try:
-            if PurePosixPath(member.name).is_absolute():
-                raise tarfile.AbsolutePathError(member)
-            tarfile.data_filter(member, str(dest))
-        except tarfile.FilterError as exc:
-            raise unsafe(tar_path, member, exc) from exc
+    archive_bytes, members, total = tar_path.stat().st_size, [], 0
+    while (member := next_member(tar, tar_path, members)) is not None:
+        if problem := member_problem(member, dest, archive_bytes):
+            raise unsafe(tar_path, member, problem)
+        members.append(member)
+        total += member.size
+        if problem := archive_bounds_problem(len(members), total, MAX_TAR_MEMBERS, MAX_TAR_BYTES):
+            raise UnsafeArchiveError(f"{tar_path}: at least {problem} (MAX_TAR_MEMBERS, MAX_TAR_BYTES in "
+                                     f"{__name__}); refused before extracting anything. The official tar has "
+                                     f"about 5,400 members and 6.6 GB: fetch it again.")
     return members
 
 
-def unsafe(tar_path: Path, member: tarfile.TarInfo, exc: Exception) -> UnsafeArchiveError:
-    return UnsafeArchiveError(f"{tar_path}: refusing member {member.name!r} ({exc}); nothing was extracted "
-                              "from it. The official neurite-OASIS tar has no such member: fetch it again.")
+def member_problem(member: tarfile.TarInfo, dest: Path, archive_bytes: int) -> str | None:
+    """Why ``member`` must not be extracted into ``dest``, or None; tarfile's "data" filter checks the path last
+    (it would quietly strip a leading "/", so absolute names are refused first)."""
+    if "\0" in member.name or "\0" in member.linkname:
+        return "a NUL byte in its name"
+    if PurePosixPath(member.name).is_absolute():
+        return "an absolute path"
+    if not (member.isfile() or member.isdir()):
+        return "a link, device or pipe, not a plain file or folder"
+    if not member.issparse() and member.offset_data + member.size > archive_bytes:
+        return f"it declares {member.size} bytes, past the end of the {archive_bytes}-byte archive"
+    try:
+        tarfile.data_filter(member, str(dest))
+    except (tarfile.FilterError, ValueError, OSError) as exc:
+        return str(exc)
+    return None
+
+
+def unsafe(tar_path: Path, member: tarfile.TarInfo, problem: object) -> UnsafeArchiveError:
+    return UnsafeArchiveError(f"{tar_path}: refusing member {member.name!r} ({problem}); nothing was extracted "
+                              f"from it. {FETCH_AGAIN}")
 
 
 def session_volumes(members: list[tarfile.TarInfo]) -> dict[str, tarfile.TarInfo | None]:
@@ -112,7 +169,7 @@ def extract_volumes(tar_path: Path, dest: Path, max_subjects: int | None) -> tup
 
     Returns session id -> extracted volume, and session id -> why it has none.
     """
-    with tarfile.open(tar_path) as tar:
+    with open_tar(tar_path) as tar:
         sessions = session_volumes(safe_members(tar, tar_path, dest))
         ids = sorted(sessions)[:max_subjects]
         wanted = [sessions[i] for i in ids if sessions[i] is not None]
@@ -124,25 +181,76 @@ def extract_volumes(tar_path: Path, dest: Path, max_subjects: int | None) -> tup
     return found, {i: f"no {VOLUME_FILE} in its folder" for i in ids if sessions[i] is None}
 
 
-# What reading raises on a missing, truncated or corrupt file (read_volume turns ImageFileError into ValueError).
+# What reading raises on a missing, truncated or corrupt file (read_volume turns nibabel's errors into ValueError).
 READ_ERRORS = (OSError, EOFError, ValueError, zlib.error)
 
 
-def read_volume(path: Path) -> np.ndarray:
-    """A 3-D float32 volume in [0, 1]; ValueError if the file holds anything else."""
-    import nibabel  # here, not at the top: every import of ald.sources would pay for it
+def nifti_header(path: Path):
+    """The NIfTI-1 or -2 header of ``path``, parsed from its first bytes alone.
+
+    nibabel.load would also read the header extensions, as far as the header's data offset claims (to the end
+    of the stream if it says 0), before any check could see them.
+    """
+    import nibabel
+
+    with (gzip.open if path.name.endswith(".gz") else open)(path, "rb") as handle:
+        head = handle.read(544)
+    for klass in (nibabel.Nifti1Header, nibabel.Nifti2Header):
+        size = klass.template_dtype.itemsize  # 348 or 540, the value of sizeof_hdr, in either byte order
+        if head[:4] in (size.to_bytes(4, "little"), size.to_bytes(4, "big")) and len(head) >= size:
+            return klass(head[:size], check=False), head[size:size + 1] not in (b"", b"\0")
+    raise VolumeFileError(f"{path}: not a NIfTI file (header starts {head[:4].hex()})")
+
+
+def check_volume_header(path: Path) -> None:
+    """Refuse a volume whose header asks for more voxels than MAX_VOXELS, or more data than the file can hold
+    (its size, or GZIP_MAX_RATIO times it once decompressed), before anything is allocated."""
+    import nibabel
 
     try:
+        header, extended = nifti_header(path)
+        shape, dtype, offset = header.get_data_shape(), header.get_data_dtype(), float(header["vox_offset"])
+    except (nibabel.spatialimages.HeaderDataError, KeyError) as exc:
+        raise VolumeFileError(f"{path}: unreadable NIfTI header ({exc})") from exc
+    if not shape or min(shape) < 1:
+        problem = f"shape {shape} has a dimension below 1"
+    elif dtype.kind not in "biuf":
+        problem = f"data type {dtype} is not a plain number"
+    elif math.prod(shape) > MAX_VOXELS:
+        problem = f"shape {shape} is {math.prod(shape)} voxels, more than MAX_VOXELS = {MAX_VOXELS}"
+    elif not 0 <= offset <= MAX_NIFTI_OFFSET or (extended and offset < header.sizeof_hdr + 4):
+        problem = f"data offset {offset:g} is outside [{header.sizeof_hdr + 4}, MAX_NIFTI_OFFSET = {MAX_NIFTI_OFFSET}]"
+    else:
+        needed = max(offset, header.sizeof_hdr + 4) + math.prod(shape) * dtype.itemsize
+        available = path.stat().st_size * (GZIP_MAX_RATIO if path.name.endswith(".gz") else 1)
+        if needed <= available:
+            return
+        problem = f"shape {shape} of {dtype} needs {needed:.0f} bytes, more than the file can hold ({available})"
+    raise VolumeFileError(f"{path}: the header's {problem}; refused before reading its data. The file is corrupt or "
+                          f"not an official volume: fetch the archive again.")
+
+
+def read_volume(path: Path) -> np.ndarray:
+    """A 3-D float32 volume in [0, 1]; ValueError (naming the file) if the file holds anything else."""
+    import nibabel  # here, not at the top: every import of ald.sources would pay for it
+
+    path = Path(path)
+    nibabel_errors = (nibabel.filebasedimages.ImageFileError, nibabel.spatialimages.HeaderDataError,
+                      nibabel.spatialimages.ImageDataError)
+    try:
+        check_volume_header(path)
         volume = np.asarray(nibabel.load(path).dataobj, dtype=np.float32)
-    except nibabel.filebasedimages.ImageFileError as exc:
-        raise ValueError(exc) from exc
+    except VolumeFileError:
+        raise
+    except nibabel_errors + READ_ERRORS as exc:
+        raise VolumeFileError(f"{path}: cannot read it ({type(exc).__name__}: {exc})") from exc
     while volume.ndim > 3 and volume.shape[-1] == 1:  # NIfTI allows trailing axes of length 1
         volume = volume[..., 0]
     if volume.ndim != 3:
-        raise ValueError(f"shape {volume.shape} is not a 3-D volume")
+        raise VolumeFileError(f"{path}: shape {volume.shape} is not a 3-D volume")
     low, high = float(volume.min()), float(volume.max())
     if low < 0 or high > 1 + 1e-3 or not np.isfinite(volume).all():
-        raise ValueError(f"intensities in [{low:g}, {high:g}], not [0, 1]")
+        raise VolumeFileError(f"{path}: intensities in [{low:g}, {high:g}], not [0, 1]")
     return volume
 
 
