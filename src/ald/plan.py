@@ -169,9 +169,9 @@ def reference_problems(config: dict) -> list[str]:
         for model in names or []:
             if model not in config["models"]:
                 missing(key, model, "models")
-    known = set(config["datasets"])
+    configured = set(config["datasets"])
     for dataset, key, names in dataset_group_lists(config):
-        if dataset not in known:
+        if dataset not in configured:
             continue
         source = SOURCES.get(config["datasets"][dataset]["source"])
         if names and source is not None and all(g in GROUPS for g in names) and not groups_acting_on(names, source):
@@ -179,12 +179,12 @@ def reference_problems(config: dict) -> list[str]:
             kind = f"{source.spatial_dims}-D" + (f" renders related by {source.rendered_group}" if source.rendered_group else "")
             fix = f"add {known}" if source.rendered_group else f"add a {source.spatial_dims}-D group ({known})"
             problems.append(f"{key}: none of {names} acts on dataset {dataset}, which is {kind}. Fix: {fix}")
-    for dataset in [d for d in config["tau_sweep"]["datasets"] if d in known]:
+    for dataset in [d for d in config["tau_sweep"]["datasets"] if d in configured]:
         source = SOURCES.get(config["datasets"][dataset]["source"])
         if source and not source.labelled:
             problems.append(f"tau_sweep.datasets: {dataset} has no class labels (source {source.name}), and the "
                             "sweep is read by probes. Fix: remove it from tau_sweep.datasets")
-    for dataset in [d for d in config["only_datasets"] or [] if d in known]:  # named on purpose: terms accepted?
+    for dataset in [d for d in config["only_datasets"] or [] if d in configured]:  # named on purpose: terms accepted?
         if config["datasets"][dataset]["source"] in config["sources"] and (reason := terms_problem(config, dataset)):
             problems.append(f"only_datasets: {dataset}: {reason}")
     return problems
@@ -732,8 +732,11 @@ class Plan:
         datasets, part = self.figure_panels(figure)
         models = self.ablation_models() if figure == "figure2" else [self.config["ablations"]["model"]]
         if figure == "angles":
-            return [f"{run.dataset} {run.group} seed {run.seed}: {reason}" for run, reason in self.left_out_runs("main")
-                    if run.dataset in datasets and run.model == models[0] and not GROUPS[run.group].exact]
+            seeds = {}
+            for run, reason in self.left_out_runs("main"):
+                if run.dataset in datasets and run.model == models[0] and not GROUPS[run.group].exact:
+                    seeds.setdefault((run.dataset, run.group, reason), []).append(str(run.seed))
+            return [f"{d} {g} (seeds {', '.join(s)}): {reason}" for (d, g, reason), s in seeds.items()]
         if figure == "curves":
             return []
         return [f"{d}: {reason}" for d in datasets if (reason := self.unshown_reason(d, models, part))]

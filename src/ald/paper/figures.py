@@ -246,7 +246,7 @@ def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int =
                     _, first = np.unique(views[items], return_index=True)  # one item per view, by view index
                     chosen = items[first[:n_views]]
                     rows.append((f"{split}\n{ids[o][:8]}", x[chosen], views[chosen]))
-        note = f" ({len(skipped)} mesh(es) skipped)" if len(skipped) else ""
+        skipped_note = f" ({len(skipped)} mesh(es) skipped)" if len(skipped) else ""
     fig, axes = plt.subplots(len(rows), n_views, figsize=(1.1 * n_views, 1.15 * len(rows)), squeeze=False)
     for r, (label, images, views) in enumerate(rows):
         for c in range(n_views):
@@ -257,7 +257,7 @@ def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int =
         axes[r, 0].axis("on"), axes[r, 0].set_xticks([]), axes[r, 0].set_yticks([])
         axes[r, 0].set_ylabel(label, fontsize=6)
     fig.suptitle(f"Rendered samples of {', '.join(inputs)}: objects (rows: split and id) under the shared SO(3) "
-                 f"rotations (columns){note}", fontsize=8)
+                 f"rotations (columns){skipped_note}", fontsize=8)
     save(fig, paths, note)
 
 
@@ -361,8 +361,8 @@ def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: 
                         edgecolor="black", legend=False, ax=axes[r, 1], zorder=3)
         notes = ["", "", optional_lines(axes[r, 2], frame, "val_psnr", line),
                  optional_lines(axes[r, 3], frame, "n_variant / n_channels", line)]
-        for ax, note in zip(axes[r], notes):
-            ax.set_title(f"{panel}{note}", fontsize=8)
+        for ax, suffix in zip(axes[r], notes):
+            ax.set_title(f"{panel}{suffix}", fontsize=8)
             ax.grid(alpha=0.3)
         axes[r, 0].set_yscale("log"), axes[r, 1].set_yscale("log"), axes[r, 3].set_ylim(-0.05, 1.05)
         axes[r, 1].set_ylabel("val_total (★ kept epoch)")

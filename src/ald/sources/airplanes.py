@@ -405,7 +405,8 @@ def prepare_toy_airplanes(n_objects: int, n_skies: int, size: int = 32, n_rotati
 COUNT = {"type": "integer", "minimum": 1}
 RENDER_PARAMS = {
     "size": {"type": "integer", "minimum": 8, "description": "rendered images are size x size RGB"},
-    "n_rotations": {**COUNT, "description": "views per object, one seeded SO(3) set for all objects"},
+    "n_rotations": {**COUNT, "minimum": 2, "description": "views per object, one seeded SO(3) set for all objects "
+                    "(at least 2: a pair is two different views)"},
     "pairs_per_object": {**COUNT, "description": "pairs (two views over one sky crop) drawn per object"},
     "holdout": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.34,
                 "description": "fraction of objects (and skies) held out for each of val and test"},

@@ -53,7 +53,8 @@ TORCH_EM_SHA256 = "86dd117dda17f736ade8a4088d7e98e066e1181950fe8b406f1a35f7fb743
 VOLUME_FILE = "aligned_norm.nii.gz"
 SESSION = re.compile(r"OASIS_(OAS1_\d+)_MR\d+")  # a session folder; group 1 names the subject
 # Bounds on the archive, checked before anything is extracted. The official tar is 6.6 GB of 414 session
-# folders of about 13 entries each (~5,400 members); an uncompressed tar's members cannot hold more than the file.
+# folders; neurite-oasis.md lists about a dozen files in each, so some 5,000-6,000 members (an estimate: the
+# tar itself is not in the shared mirror). Members other than sparse ones cannot hold more than the file.
 MAX_TAR_MEMBERS = 100_000
 MAX_TAR_BYTES = 32 * 2**30
 # Bounds on one volume, checked from its header before nibabel allocates anything. aligned_norm is 160x192x224
@@ -86,7 +87,7 @@ def verify_archive(tar_path: Path) -> None:
               file=sys.stderr, flush=True)
 
 
-FETCH_AGAIN = "The official neurite-OASIS tar has no such member: fetch it again."
+FETCH_AGAIN = "The official neurite-OASIS tar has no such member. Fix: delete it and fetch it again."
 TAR_ERRORS = (tarfile.TarError, ValueError, OSError, EOFError, zlib.error)
 
 
@@ -121,9 +122,9 @@ def safe_members(tar: tarfile.TarFile, tar_path: Path, dest: Path) -> list[tarfi
         members.append(member)
         total += member.size
         if problem := archive_bounds_problem(len(members), total, MAX_TAR_MEMBERS, MAX_TAR_BYTES):
-            raise UnsafeArchiveError(f"{tar_path}: at least {problem} (MAX_TAR_MEMBERS, MAX_TAR_BYTES in "
-                                     f"{__name__}); refused before extracting anything. The official tar has "
-                                     f"about 5,400 members and 6.6 GB: fetch it again.")
+            raise UnsafeArchiveError(f"{tar_path}: at least {problem} (MAX_TAR_MEMBERS or MAX_TAR_BYTES in "
+                                     f"{__name__}), reached at member {member.name!r}; nothing was extracted. "
+                                     f"The official 6.6 GB tar is well within both. Fix: delete it and fetch it again.")
     return members
 
 
