@@ -1,4 +1,5 @@
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,16 @@ def require_mnist_mirror() -> Path:
     if not (MNIST_MIRROR / "train-images-idx3-ubyte.gz").exists():
         pytest.skip(f"real MNIST files not found at {MNIST_MIRROR} (set ALD_SHARED_DATA to a mirror holding mnist/)")
     return MNIST_MIRROR
+
+
+def copy_of_mnist_mirror(dest: Path) -> Path:
+    """A writable copy of the real MNIST mirror folder under ``dest`` (<dest>/mirror/mnist), to be spoiled by a test."""
+    real = require_mnist_mirror()
+    copy = dest / "mirror" / "mnist"
+    copy.mkdir(parents=True)
+    for path in real.glob("*-ubyte.gz"):
+        shutil.copy(path, copy / path.name)
+    return copy
 
 
 @pytest.fixture(scope="session")

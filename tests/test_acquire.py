@@ -10,7 +10,7 @@ from ald import acquire
 from ald.acquire import AcquisitionError, RemoteFile, fetch, md5sum
 from ald.sources.mnist import MNIST_FILES
 from ald.cli import main
-from conftest import require_mnist_mirror
+from conftest import require_mnist_mirror, copy_of_mnist_mirror
 
 
 def fake_spec(tmp_path, content=b"hello mnist"):
@@ -58,11 +58,7 @@ def test_real_mirror_copy_matches_official_md5(tmp_path):
 
 
 def test_real_corrupted_mirror_file_is_refused(tmp_path):
-    mirror = require_mnist_mirror()
-    bad = tmp_path / "mirror" / "mnist"
-    bad.mkdir(parents=True)
-    for name in MNIST_FILES:
-        shutil.copy(mirror / name, bad / name)
+    bad = copy_of_mnist_mirror(tmp_path)
     data = bytearray((bad / "t10k-labels-idx1-ubyte.gz").read_bytes())
     data[100] ^= 0xFF
     (bad / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(data))

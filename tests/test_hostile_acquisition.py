@@ -23,7 +23,7 @@ from ald.sources import oasis
 from ald.sources.adrenal import NpzFormatError
 from ald.sources.mnist import MNIST_FILES, IdxFormatError, read_idx
 from ald.sources.oasis import OASIS_FILES, OASIS_TAR, UnsafeArchiveError, VolumeFileError, read_volume
-from conftest import SHARED_DATA, require_mnist_mirror
+from conftest import SHARED_DATA, copy_of_mnist_mirror, require_mnist_mirror
 
 nibabel = pytest.importorskip("nibabel")
 
@@ -119,11 +119,7 @@ def test_a_link_to_the_real_file_is_a_fine_mirror_entry(tmp_path):
 
 
 def test_cli_reports_a_directory_in_the_mirror_and_fetches_the_other_files(tmp_path):
-    real = require_mnist_mirror()
-    mirror = tmp_path / "mirror" / "mnist"
-    mirror.mkdir(parents=True)
-    for name in MNIST_FILES:
-        shutil.copy(real / name, mirror / name)
+    mirror = copy_of_mnist_mirror(tmp_path)
     bad = mirror / "train-images-idx3-ubyte.gz"
     bad.unlink()
     bad.mkdir()

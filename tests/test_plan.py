@@ -130,10 +130,10 @@ def test_targets_are_the_tables_and_figures_and_their_inputs():
                                                "results/models/adrenal/O/ald/seed42/run.json",
                                                "results/models/rotated_blocked_mnist/C4/ald/seed42/best.pt",
                                                "results/models/rotated_blocked_mnist/C4/ald/seed42/run.json"]
-    curves = plan.figure_inputs("figure3")  # one curve per dataset, each under its own group
-    assert curves["rotated_mnist"]["0.5"] == "results/probes/rotated_mnist/C4/ald/seed42.json"
-    assert curves["adrenal"]["0.5"] == "results/probes/adrenal/O/ald/seed42.json"
-    assert len(curves) == 3 and all(len(sweep) == 9 for sweep in curves.values())
+    curves = plan.figure_inputs("figure3")  # one curve per dataset and seed, each dataset under its own group
+    assert curves["rotated_mnist C4 seed42"]["0.5"] == "results/probes/rotated_mnist/C4/ald/seed42.json"
+    assert curves["adrenal O seed44"]["0.5"] == "results/probes/adrenal/O/ald/seed44.json"
+    assert len(curves) == 3 * 3 and all(len(sweep) == 9 for sweep in curves.values())
     angles = plan.figure_inputs("angles")  # the method under continuous groups, every seed, per figures.angle_datasets
     assert list(angles) == ["rotated_mnist", "rotated_blocked_mnist", "adrenal"]
     assert angles["rotated_mnist"]["SO2"]["43"] == "results/angles/rotated_mnist/SO2/ald/seed43.json"

@@ -46,7 +46,7 @@ def test_dry_run_of_all_lists_every_paper_job(tmp_path):
     n_probed = 3 * 2 * 1 * 3  # probes.models: [ald]
     assert counts["fetch_mnist"] == counts["fetch_adrenalmnist3d"] == "1" and counts["prepare"] == "2"
     n_ablation = 3 * 1 * 2 * 3  # datasets x groups [C4] or [O] x variants x seeds
-    n_tau = 3 * 1 * (9 - 1) * 1  # datasets x groups x taus other than the model's own x seeds
+    n_tau = 3 * 1 * (9 - 1) * 3  # datasets x groups x taus other than the model's own x seeds
     assert counts["train"] == str(n_runs + n_ablation + n_tau)
     n_metrics = n_runs + n_ablation
     n_probes = n_probed + n_tau  # the sweep at the model's own tau reuses the main runs

@@ -87,6 +87,13 @@ def cmd_figure(args) -> None:
     from .plan import input_files
 
     inputs = json.loads(args.inputs)
+    left_out = json.loads(args.left_out)
+    if not inputs and left_out:  # every panel left out on purpose (not_run): the figure says so instead
+        from .paper.figures import placeholder_figure
+
+        placeholder_figure(args.figure, left_out, [Path(p) for p in args.outputs], args.note)
+        print(f"wrote {' and '.join(args.outputs)} (nothing to draw: every panel is left out)", flush=True)
+        return
     if not inputs:
         raise ValueError(f"{args.figure} has nothing to show. {args.why or 'Its datasets are not in this run.'}")
     missing = [f for f in input_files(inputs) if not Path(f).exists()]
@@ -153,6 +160,7 @@ def parser() -> argparse.ArgumentParser:
             (["--why"], {"default": "", "help": "why the figure may have nothing to show (ald.plan.Plan.missing_figure_reason)"}),
             (["--test-seed"], {"type": int, **req}),
             (["--note"], {"default": "", "help": "the settings (and panels left out) written in the figure's corner"}),
+            (["--left-out"], {"default": "[]", "help": "JSON list of the panels left out and why (ald.plan.Plan.figure_left_out)"}),
             (["--record"], {"default": "", "help": "a .json file to write the inputs the figure was drawn from into"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
     command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",

@@ -727,8 +727,11 @@ class Plan:
     def figure_left_out(self, figure: str) -> list[str]:
         """'dataset: reason' of each panel ``not_run`` leaves out of a figure (Figure 3: each left-out tau point)."""
         if figure == "figure3":
-            points = [(run, self.unanalysed_reason(run, "tau_sweep")) for _, run in self.configured_tau_points()]
-            return [f"{run.dataset} {run.group} {run.model} seed {run.seed}: {why}" for run, why in points if why]
+            points = {}
+            for tau, run in self.configured_tau_points():
+                if why := self.unanalysed_reason(run, "tau_sweep"):
+                    points.setdefault((run.dataset, run.group, run.seed, why), []).append(f"{tau:g}")
+            return [f"{d} {g} seed {seed} (tau {', '.join(taus)}): {why}" for (d, g, seed, why), taus in points.items()]
         datasets, part = self.figure_panels(figure)
         models = self.ablation_models() if figure == "figure2" else [self.config["ablations"]["model"]]
         if figure == "angles":

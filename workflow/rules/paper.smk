@@ -54,9 +54,11 @@ rule make_figure:
         note=lambda w: shlex.quote(PLAN.figure_note(w.figure)),
         # Not an output, so that a figure drawn before these records existed is not redrawn for the lack of one.
         record=lambda w: PLAN.figure_record(w.figure),
+        left_out=lambda w: quoted_json(PLAN.figure_left_out(w.figure)),
     shell:
         "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs} --why {params.why} --note {params.note}"
-        " --test-seed {params.test_seed} --record {params.record:q} --outputs {output:q} > {log:q} 2>&1"
+        " --test-seed {params.test_seed} --record {params.record:q} --left-out {params.left_out}"
+        " --outputs {output:q} > {log:q} 2>&1"
 
 
 rule make_claims:

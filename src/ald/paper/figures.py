@@ -372,6 +372,17 @@ def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: 
     save(fig, paths, note)
 
 
+def placeholder_figure(figure: str, left_out: list[str], paths: list[Path], note: str = "") -> None:
+    """A figure whose every panel is left out of this results folder: it says which and why, in place of panels."""
+    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.3 * len(left_out)))
+    ax.set_position([0.01, 0.0, 0.98, 1.0])
+    ax.axis("off")
+    lines = "\n".join(textwrap.fill(line, 110) for line in left_out)
+    ax.text(0, 1, f"{figure}: nothing to draw in this results folder; every panel is left out:\n{lines}",
+            fontsize=8, va="top", ha="left", transform=ax.transAxes)
+    save(fig, paths, note.split(" Not shown:")[0])
+
+
 def draw(figure: str, inputs, test_seed: int, paths: list[Path], note: str = "") -> None:
     """Draw ``figure`` from its inputs (``ald.plan.Plan.figure_inputs``) on the runs' test pairs, ``note`` (the
     settings) in its corner."""
