@@ -192,13 +192,10 @@ def analyse_run(run_dir: Path, test_seed: int, out_json: Path, identity: dict | 
     started = time.time()
     device = pick_device(device)
     run = load_run(run_dir, device)
-    record = run.record
     result = {
         "identity": identity or {},
         **analysis(run, test_seed, device),
-        "train_run": {"git_commit": record["git_commit"], "host": record["host"], "device": record["device"],
-                      "precision": record.get("precision", "fp32"),  # runs before the setting trained in fp32
-                      "wall_seconds": record["wall_seconds"], "parameters": record["parameters"]},
+        "train_run": run.provenance(),
         "eval_seconds": round(time.time() - started, 2),
     }
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)

@@ -94,7 +94,7 @@ def probe_run(run_dir: Path, out_json: Path, probe_seed: int, test_seed: int, tr
     result = {"identity": identity or {}, "n_variant_channels": diagnostics["n_variant"],
               "n_channels": diagnostics["n_channels"], "diagnostics": diagnostics, "model": run.spec.model,
               "train_items": min(train_items, len(train_pairs)), "test_items": min(test_items, len(test_pairs)),
-              "probe_seed": probe_seed, "probes": entries}
+              "probe_seed": probe_seed, "probes": entries, "train_run": run.provenance()}
     Path(out_json).parent.mkdir(parents=True, exist_ok=True)
     Path(out_json).write_text(json.dumps(result, indent=2))
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
 import json
 import os
 import platform
@@ -373,10 +374,19 @@ class TrainedRun:
     recipe: PairRecipe
     checkpoint_epoch: int
     record: dict
+    record_path: Path | None = None  # None: a run built in memory (tests)
 
     def pairs(self, split: str, seed: int) -> PairSet:
         """The fixed, seeded pairs of a split of the run's own dataset (test pairs: ``evaluation.test_seed``)."""
         return pair_set(self.spec.source_npz, split, self.group, self.recipe, seed)
+
+    def provenance(self) -> dict:
+        """What an analysis of this run records of it: the run record's path and sha256, and what made the run."""
+        r, path = self.record, self.record_path
+        return {"record": str(path), "record_sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
+                "git_commit": r["git_commit"], "host": r["host"], "device": r["device"],
+                "precision": r.get("precision", "fp32"),  # runs before the setting trained in fp32
+                "wall_seconds": r["wall_seconds"], "parameters": r["parameters"]}
 
 
 def load_run(run_dir: Path, device: str | torch.device = "cpu") -> TrainedRun:
@@ -389,4 +399,5 @@ def load_run(run_dir: Path, device: str | torch.device = "cpu") -> TrainedRun:
     best = torch.load(run_dir / "best.pt", map_location=device, weights_only=True)
     model.load_state_dict(best["model"])
     record = json.loads((run_dir / "run.json").read_text())
-    return TrainedRun(model.eval().to(device), spec, group, build_recipe(spec.recipe), int(best["epoch"]), record)
+    return TrainedRun(model.eval().to(device), spec, group, build_recipe(spec.recipe), int(best["epoch"]), record,
+                      run_dir / "run.json")
