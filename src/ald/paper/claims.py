@@ -210,9 +210,13 @@ def ablation_rule(evidence: Evidence) -> Verdict:
         return Verdict(UNTESTABLE + ": no ablation table", "—", paper_text)
     outcomes, parts = [], []
     for (dataset, group), block in evidence.table2.groupby(["dataset", "group"], sort=False):
+        if block["variant"].nunique() < 2:  # the joint loss alone: nothing to compare it with
+            continue
         outcomes.append(joint_is_best(block))
         psnr = block[block["metric"] == "PSNR"]
         parts.append(f"{dataset} {group}: " + ", ".join(f"{v} {m:.2f}" for v, m in zip(psnr["variant"], psnr["mean"])))
+    if not outcomes:
+        return Verdict(UNTESTABLE + ": no ablation variant beside the joint loss here", "—", paper_text)
     return Verdict(verdict_of(outcomes), "PSNR " + "; ".join(parts), paper_text)
 
 
@@ -299,6 +303,8 @@ def laws_rule(evidence: Evidence) -> Verdict:
                      + ("" if predicts_something(c["laws_psnr"]) else " (not counted: no better than a blank image)")
                      for d, c in checks.items())
     counted = [c["laws_psnr"] for c in checks.values() if predicts_something(c["laws_psnr"])]
+    if not checks:
+        return Verdict(UNTESTABLE + ": no checks of a trained run here", "—", paper_text)
     if not counted:
         return Verdict(UNTESTABLE + ": no run that predicts more than a blank image", text or "—", paper_text)
     return Verdict(verdict_of([keeps_laws(laws) for laws in counted]), text, paper_text)
@@ -353,9 +359,14 @@ CLAIMS = [
 
 def load_evidence(tables: dict[str, Path], sweep: dict[str, dict[str, Path]], checks: dict[str, Path]) -> Evidence:
     def read(name: str) -> pd.DataFrame | None:
-        """A table's rows, or None where it has none (ald.paper.tables writes such a table as one 'rows' line)."""
+        """A table's measured rows, or None where it has none (ald.paper.tables writes such a table as one 'rows'
+        line). Cells of runs left out of the results folder (n_seeds 0, ``not_run``) are no evidence: dropped."""
         frame = pd.read_csv(tables[name]) if name in tables else None
-        return None if frame is None or list(frame.columns) == ["rows"] else frame
+        if frame is None or list(frame.columns) == ["rows"]:
+            return None
+        if "n_seeds" in frame:
+            frame = frame[frame["n_seeds"] > 0].reset_index(drop=True)
+        return frame if len(frame) else None
 
     curves = {}  # "<curve> (<family> on <input>)" -> tau -> z_v accuracy
     for name, files in sweep.items():
