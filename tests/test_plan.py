@@ -242,3 +242,29 @@ def test_a_dataset_may_train_fewer_models_and_table1_says_so():
     assert "adrenal: only ald (datasets.adrenal.models); the other columns show —." in plan.table_notes("table1")
     problems = problems_of(config_with(datasets__adrenal__models=["alt"]))
     assert problems[0].startswith("datasets.adrenal.models: 'alt' is not configured under `models`")
+
+
+def test_not_run_leaves_runs_out_with_the_first_matching_reason():
+    plan = Plan(config_with(not_run=[
+        {"reason": "needs a GPU", "datasets": ["adrenal"]},
+        {"reason": "seed 44 later", "models": ["galr"], "seeds": [44]},
+        {"reason": "baselines later", "models": ["galr", "equivnr", "infogan_cr", "causalvae", "maganet"]},
+        {"reason": "no checkpoint", "parts": ["analyses"], "models": ["ald"], "groups": ["C4"]},
+    ]))
+    kept = plan.main_runs()
+    assert {r.model for r in kept} == {"ald"} and "adrenal" not in {r.dataset for r in kept}
+    reasons = {r.key: why for r, why in plan.left_out_runs("main")}
+    assert reasons["adrenal/O/galr/seed44"] == "needs a GPU"  # the first entry that matches
+    assert reasons["rotated_mnist/SO2/galr/seed44"] == "seed 44 later"
+    assert reasons["rotated_mnist/C4/galr/seed42"] == "baselines later"
+    assert len(plan.configured_runs("main")) == len(kept) + len(reasons)
+    # Table 1 names every left-out cell; Table 3 also the runs whose checkpoint is not here
+    assert len(plan.table_left_out("table1")) == len(reasons)
+    table3 = {(e["dataset"], e["group"], e["seed"]): e["reason"] for e in plan.table_left_out("table3")}
+    assert table3[("rotated_mnist", "C4", 42)] == "no checkpoint" and ("rotated_mnist", "SO2", 42) not in table3
+    assert all("/C4/" not in f for f in plan.table_inputs("table3"))
+    # figures drop the panels they cannot draw and say why
+    assert plan.figure_inputs("figure5") == {}
+    assert plan.figure_left_out("figure5") == ["adrenal: needs a GPU", "rotated_blocked_mnist: no checkpoint"]
+    assert "Not shown: adrenal: needs a GPU" in plan.figure_note("figure5")
+    assert not any("adrenal" in key for key in plan.claims_checks())

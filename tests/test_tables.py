@@ -138,6 +138,9 @@ def test_every_tracked_cell_resolves_to_the_files_that_made_it(path):
         assert len(table) == 1 and table["rows"][0].startswith("none")
         return
     for _, row in table.iterrows():
+        if row["n_seeds"] == 0:  # a cell of runs the preset leaves out (not_run): it names why and no file
+            assert row["not_run"] and pd.isna(row["mean"]) and pd.isna(row["source_file"]), row.to_dict()
+            continue
         files = [REPO / f for f in row["source_file"].split(";")]
         assert len(files) >= row["n_seeds"] and all(f.exists() for f in files), row["source_file"]
         results = [json.loads(f.read_text()) for f in files]
@@ -157,3 +160,22 @@ def test_a_table_with_no_runs_is_written_with_its_notes_and_read_by_the_claims_a
     make_table("table3", [], ["Dataset airplanes is not probed: its source airplanes has no class labels."], paths)
     assert "none: no run of this configuration" in paths[1].read_text() and "is not probed" in paths[1].read_text()
     assert load_evidence({"table3": paths[0]}, {}, {}).table3 is None
+
+
+def test_left_out_runs_mark_their_cells_with_the_reason_and_no_number(tmp_path):
+    """not_run: a cell with no run says 'not run (a)'; a cell missing seeds says how many it has; notes say why."""
+    ald = REPO / "results/metrics/rotated_mnist/C4/ald/seed42.json"
+    identity = json.loads(ald.read_text())["identity"]
+    left_out = [dict(identity, seed=43, reason="not yet run here"),
+                dict(identity, model="galr", paper_column="GALR", seed=42, reason="needs a GPU")]
+    paths = [tmp_path / f"table1.{e}" for e in ("csv", "md", "tex")]
+    make_table("table1", [ald], ["a note"], paths, ["Settings: test"], left_out)
+    md = paths[1].read_text()
+    assert md.splitlines()[2] == "Settings: test"
+    assert "1/2 seeds (a)" in md and "not run (b) (paper 18.63)" in md
+    assert "- (a) not run: not yet run here" in md and "- (b) not run: needs a GPU" in md
+    stats = pd.read_csv(paths[0])
+    galr = stats[(stats["paper_column"] == "GALR") & (stats["metric"] == "PSNR")].iloc[0]
+    assert galr["n_seeds"] == 0 and galr["n_planned"] == 1 and pd.isna(galr["mean"]) and galr["not_run"] == "needs a GPU"
+    ours = stats[(stats["paper_column"] == "Ours") & (stats["metric"] == "PSNR")].iloc[0]
+    assert ours["n_seeds"] == 1 and ours["n_planned"] == 2 and ours["source_file"] == str(ald)
