@@ -483,9 +483,6 @@ class Plan:
         """(tau, run) of every point of the tau sweep that this results folder builds."""
         return [(t, run) for t, run in self.configured_tau_points() if self.unanalysed_reason(run, "tau_sweep") is None]
 
-    def tau_runs(self) -> list[Run]:
-        return [run for _, run in self.tau_points()]
-
     # -- files
 
     def run_dir(self, run: Run) -> str:
@@ -578,7 +575,7 @@ class Plan:
             device=training["device"],
             max_train_items=training["max_train_items"],
             precision=training["precision"],
-            source=self.source_settings(run.dataset),
+            source=self.source_entry(run.dataset),
         )
 
     # Settings of how a run executed, not of what it computes; and settings older records did not have.
@@ -653,7 +650,7 @@ class Plan:
         stale = {f"{self.run_dir(run)}/run.json": self.record_differences(run) for run in sorted(runs, key=str)}
         return {path: differences for path, differences in stale.items() if differences}
 
-    def source_settings(self, dataset: str) -> dict:
+    def source_entry(self, dataset: str) -> dict:
         """The source a dataset is drawn from and the settings that shape its arrays (e.g. AdrenalMNIST3D at 64^3),
         so a run record tells apart two runs whose prepared files share a name."""
         name = self.config["datasets"][dataset]["source"]
