@@ -6,7 +6,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 RUN := PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: egl setup demo test benchmark lint slurm-test check-tables clean-demo
+.PHONY: egl setup demo test benchmark lint slurm-test check-tables docs report clean-demo
 
 setup: $(VENV)/.installed
 
@@ -25,17 +25,21 @@ egl:
 # compiles the modules a job imports on first use instead.
 PIP := $(BIN)/pip install --quiet --no-compile --progress-bar off
 $(VENV)/.installed: pyproject.toml constraints.txt
+	@echo "[1/4] Checking the offscreen-rendering libraries (EGL), needed only for the airplane renders..."
 	@$(MAKE) --no-print-directory egl
-	$(PYTHON) -m venv $(VENV)
-	@echo "Installing torch 2.13.0 (CPU), snakemake and the ald package's pinned dependencies into $(VENV) (about a minute)..."
+	@echo "[2/4] Creating the virtual environment $(VENV)..."
+	@$(PYTHON) -m venv $(VENV)
+	@echo "[3/4] Installing torch 2.13.0 (CPU), snakemake and the ald package's pinned dependencies into $(VENV) (about a minute)..."
 	@$(PIP) -c constraints.txt "torch==2.13.0" -e ".[dev]"
-	@echo "Installing medmnist 3.0.2 without its dependencies (only its INFO table; its deps pull CUDA torch)..."
+	@echo "[4/4] Installing medmnist 3.0.2 without its dependencies (only its INFO table; its deps pull CUDA torch)..."
 	@$(PIP) --no-deps "medmnist==3.0.2"
-	touch $@
+	@touch $@
+	@echo "Set up. Activate it with: source $(VENV)/bin/activate"
 
 demo: setup
 	$(RUN) snakemake --profile profiles/demo all
-	@echo; cat demo/results/tables/table1.md
+	@echo; cat demo/results/summary.md
+	@echo; echo "Made: demo/results/ (tables/, figures/, claims.md, summary.md). The HTML report: make report"
 
 test: setup
 	$(RUN) python -m pytest -ra $(PYTEST_ARGS)
@@ -46,20 +50,22 @@ benchmark: setup
 slurm-test: setup
 	$(RUN) bash tests/slurm/run_slurm_test.sh
 
-# Rebuild every tracked table and the claims from the tracked metrics, probe and checks files (no
-# training) and fail if any differs from the committed one: each number in results/ comes from the files beside it.
-PAPER := profiles/paper
-TABLES_ONLY := --allowed-rules make_table --forcerun make_table --cores 1
-ALL_TABLES := table1 table2 table3 parameters claims
-REBUILD := --allowed-rules make_table make_claims --forcerun make_table make_claims --cores 1
+# Rebuild every tracked result set's tables, claims and summary (profiles/tracked.yaml) from the tracked metrics,
+# probe and checks files (no training), then the generated docs, and fail if any byte differs from the committed one.
+REBUILD := --allowed-rules make_table make_claims make_summary --forcerun make_table make_claims make_summary --cores 1
 check-tables: setup
-	$(RUN) snakemake $(ALL_TABLES) --profile $(PAPER) $(REBUILD)
-	$(RUN) snakemake table1 --profile $(PAPER) --configfile $(PAPER)/c4_rmsnorm.yaml $(TABLES_ONLY)
-	$(RUN) snakemake table1 --profile $(PAPER) --configfile $(PAPER)/adrenal28.yaml $(TABLES_ONLY)
-	$(RUN) snakemake $(ALL_TABLES) --profile profiles/reduced $(REBUILD)
-	$(RUN) snakemake $(ALL_TABLES) --profile profiles/reduced \
-	    --configfile profiles/reduced/reduced.yaml profiles/reduced/airplanes.yaml $(REBUILD)
-	git diff --exit-code --stat -- results/
+	$(RUN) python -m ald.cli tracked | while read -r args; do $(RUN) snakemake $$args $(REBUILD) || exit 1; done
+	$(RUN) python -m ald.cli docs
+	git diff --exit-code --stat -- results/ README.md docs/
+
+docs: setup
+	$(RUN) python -m ald.cli docs
+
+# The HTML report of a finished run: `make report` for the demo, `make report PROFILE=profiles/reduced` for a preset.
+PROFILE := profiles/demo
+report: setup
+	$(RUN) snakemake --profile $(PROFILE) --report $(notdir $(PROFILE))-report.html
+	@echo "wrote $(notdir $(PROFILE))-report.html"
 
 lint: setup
 	$(RUN) snakemake --lint && $(RUN) snakefmt --check Snakefile workflow/

@@ -45,9 +45,13 @@ def test_claim_a_ald_beats_every_baseline():
     unit_scale = [("rmnist", "C4", c, "RMSE [0,1]", r, 0.001, None) for c, r in [("Ours", 0.015), ("GALR", 0.025)]]
     both_scales = rule(evidence(table1=table1(rows_for("Ours", 30.0) + rows_for("GALR", 25.0, rmse=0.05) + unit_scale)))
     assert "2 of 2" in both_scales.ours  # the [0, 1] RMSE is the [-1, 1] one halved: not counted twice
+    assert not any("RMSE [0,1]" in line for line in both_scales.details)  # nor printed
     close = table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("EquivNR", 30.5, rmse=0.05))  # PSNR lost, RMSE won
     result = rule(evidence(table1=close))
-    assert result.verdict == MIXED and "EquivNR on rmnist C4 PSNR" in result.ours
+    assert result.verdict == MIXED and result.ours == "ALD better in 1 of 2 row x baseline comparisons"
+    assert result.details == (  # both models by name, with the tables' decimals; the comparison ALD lost first
+        "EquivNR 30.50 ± 0.10 vs ALD 30.00 ± 0.10 (PSNR, rmnist C4): ALD not better (pooled std 0.10)",
+        "EquivNR 0.050 ± 0.001 vs ALD 0.030 ± 0.001 (RMSE [-1,1], rmnist C4): ALD better (pooled std 0.001)")
     assert rule(evidence(table1=table1(rows_for("Ours", 30.0)))).verdict.startswith(UNTESTABLE)
     assert "45 of 45" in result.paper  # the paper's own Table 1: Ours best everywhere
 
@@ -72,14 +76,19 @@ def test_claim_c_probe_pattern():
 def test_claim_c_reads_every_probe_family_and_input():
     both = pd.concat([probe_table(90.0, 91.0, 20.0, "mlp", "x"), probe_table(77.0, 76.0, 70.0, "linear", "T_g(x)")])
     verdict = claims.probe_rule(evidence(table3=both))
-    assert verdict.verdict == MIXED and "mlp on x: z 90.0" in verdict.ours and "(1 of 2 fit)" in verdict.ours
+    assert verdict.verdict == MIXED and verdict.ours.endswith("in 1 of 2 probe rows")
+    assert "rmnist C4, mlp probe on x: z 90.00, z_v 91.00, z_i 20.00 (z_v within 5 of z: yes; z_i 20 below z: yes)" \
+        in verdict.details
 
 
 def test_claim_d_peak_in_the_middle():
     peaked = {"rmnist": {0.1: 50.0, 0.3: 60.0, 0.5: 70.0, 0.7: 65.0, 0.9: math.nan}}
     falling = {"rmnist": {0.1: 67.0, 0.3: 66.0, 0.5: 64.0, 0.7: 57.0, 0.9: 58.0}}
     assert claims.tau_rule(evidence(sweep=peaked)).verdict == HOLDS
-    assert claims.tau_rule(evidence(sweep=falling)).verdict == FAILS
+    fell = claims.tau_rule(evidence(sweep=falling))
+    assert fell.verdict == FAILS and "(best tau: 0.1)" in fell.ours
+    assert fell.details == ("rmnist: z_v accuracy 67.00 at tau 0.1, 66.00 at tau 0.3, 64.00 at tau 0.5, 57.00 at tau 0.7, "
+                            "58.00 at tau 0.9 (best at tau 0.1: no peak in 0.5-0.6)",)
     assert claims.tau_rule(evidence(sweep={"rmnist": {0.5: 70.0}})).verdict.startswith(UNTESTABLE)
 
 
@@ -93,13 +102,17 @@ def test_claim_e_joint_loss_best():
     assert claims.ablation_rule(evidence(table2=ablation_table(25.9, 30.9, 29.7))).verdict == FAILS
     result = claims.ablation_rule(evidence(table2=ablation_table(28.0, 27.0, 26.0)))
     assert "2 of 3 rows" in result.paper  # the paper's RBMN row has inv_only 0.01 dB above the joint loss
+    assert "RBMN: inv_only 27.16 vs both 27.15 (PSNR): joint not better" in result.paper_details
+    assert "rbmn C4: const_only 26.00 ± 0.10 vs both 28.00 ± 0.10 (PSNR): joint better" in result.details
 
 
 def test_claim_h_continuous_group_reaches_the_paper():
     near = table1([("rmnist", "SO2", "Ours", "PSNR", 30.0, 0.1, 30.61), ("rmnist", "C4", "Ours", "PSNR", 31.0, 0.1, 30.61)])
     far = table1([("rmnist", "SO2", "Ours", "PSNR", 22.7, 0.1, 30.61), ("rmnist", "C4", "Ours", "PSNR", 31.0, 0.1, 30.61)])
     assert claims.continuous_group_rule(evidence(table1=near)).verdict == HOLDS
-    assert claims.continuous_group_rule(evidence(table1=far)).verdict == FAILS
+    result = claims.continuous_group_rule(evidence(table1=far))
+    assert result.verdict == FAILS
+    assert result.details == ("rmnist SO2: ALD 22.70 ± 0.10 vs paper 30.61 (PSNR, dB): more than 1 dB below",)  # C4: not counted
 
 
 @pytest.mark.parametrize("psnr, rmse, high, scale, expected", [
@@ -114,7 +127,7 @@ def test_claim_i_rmse_against_psnr(psnr, rmse, high, scale, expected):
 def test_claim_i_verdict_on_our_table():
     ours = table1([("rmnist", "C4", "Ours", "PSNR", 30.0, 0.1, 30.61), ("rmnist", "C4", "Ours", "RMSE [0,1]", 0.033, 0.001, None)])
     result = claims.rmse_rule(evidence(table1=ours))
-    assert result.verdict == FAILS and "halved fits in 2 of 3 rows" in result.ours  # RBMN: 1.08-1.20 > 1.04
+    assert result.verdict == FAILS and result.ours.endswith("halved, in 2 of 3")  # RBMN: 1.08-1.20 > 1.04
 
 
 def test_claim_f_group_laws():
@@ -125,7 +138,11 @@ def test_claim_f_group_laws():
     blank = {"adrenal": {"laws_psnr": {"blank": 18.2, "prediction": 18.2, "identity": 18.2, "inverse": 18.2,
                                        "composition": 84.0}}}  # an empty prediction keeps every law trivially
     assert claims.laws_rule(evidence(checks=blank)).verdict.startswith(UNTESTABLE)
-    assert claims.laws_rule(evidence(checks={**kept, **blank})).verdict == HOLDS
+    both = claims.laws_rule(evidence(checks={**kept, **blank}))
+    assert both.verdict == HOLDS and "1 of 1 counted runs" in both.ours
+    assert "rbmn: inverse 22.00 vs prediction 24.00 dB: within 3 dB or above" in both.details
+    assert [line for line in both.details if line.startswith("adrenal")] == [
+        "adrenal: not counted (its prediction is no better than a blank image's)"]  # and none of its numbers
 
 
 def test_claim_g_swap():
@@ -137,7 +154,8 @@ def test_claim_g_swap():
     assert claims.swap_rule(evidence(checks={"rmnist": {"swap_fraction": None}})).verdict.startswith(UNTESTABLE)
     sky = claims.swap_rule(evidence(checks={"airplanes": {"swap_fraction": {"invariant_kept": 0.9}}}))
     assert sky.verdict == HOLDS + " for the invariant half only (pose not measured on airplanes)"
-    assert "background follows z_i in 90% of pairs (pose not measured)" in sky.ours
+    assert sky.details == ("airplanes: the background follows z_i in 90% of pairs (pose not measured) "
+                           "(each needs >= 80%): yes",)
     lost = claims.swap_rule(evidence(checks={"airplanes": {"swap_fraction": {"invariant_kept": 0.2}}}))
     assert lost.verdict.startswith(FAILS)
 
@@ -170,6 +188,64 @@ def test_the_sky_check_asks_whether_the_background_comes_from_the_z_i_item():
     kept = sky_follows(SimpleNamespace(model=WholeLatent(variant=False)), x, tx)["invariant_kept"]
     lost = sky_follows(SimpleNamespace(model=WholeLatent(variant=True)), x, tx)["invariant_kept"]
     assert kept.tolist() == [True, True] and lost.tolist() == [False, False]
+
+
+def test_claims_md_has_a_short_row_per_claim_and_the_comparisons_below(tmp_path):
+    """claims.md: a table of one short row per claim, then each claim's comparisons, a line each, naming both sides;
+    claims.csv: every field (the old columns and the short lines)."""
+    cells = rows_for("Ours", 30.0, rmse=0.03) + rows_for("GALR", 30.5, rmse=0.05) + rows_for("EquivNR", 25.0, rmse=0.05)
+    cells += [("rmnist", "C4", c, "RMSE [0,1]", r, 0.0005, None) for c, r in [("Ours", 0.015), ("GALR", 0.025), ("EquivNR", 0.025)]]
+    table1(cells).to_csv(tmp_path / "table1.csv", index=False)
+    laws = {"rbmn": {"blank": 8.0, "prediction": 24.0, "identity": 27.9, "inverse": 21.7, "composition": 26.0},
+            "adrenal": {"blank": 18.2, "prediction": 18.2, "identity": 18.2, "inverse": 18.2, "composition": 84.3}}
+    checks = {}
+    for dataset, psnr in laws.items():
+        checks[dataset] = tmp_path / f"{dataset}.json"
+        checks[dataset].write_text(json.dumps({"laws_psnr": psnr, "swap_fraction": None}))
+    paths = [tmp_path / "claims.csv", tmp_path / "claims.md"]
+    claims.write_claims({"table1": tmp_path / "table1.csv"}, {}, checks, ["a note"], paths, header=["Settings: test"])
+    md = paths[1].read_text()
+    top, details = md.split("\n## Details\n")
+    assert top.splitlines()[2] == "Settings: test"
+    rows = [line for line in top.splitlines() if line.startswith("| ")]
+    assert [c.strip() for c in rows[0].split("|")[1:-1]] == ["claim", "verdict", "ours", "paper", "command"]
+    assert len(rows) == 10 and max(len(line) for line in top.splitlines() if line.startswith("|")) <= 200
+    row_a = [c.strip() for c in rows[1].split("|")[1:-1]]
+    assert row_a == ["a", "mixed", "ALD better in 3 of 4 row x baseline comparisons", "Ours better in 45 of 45 (Table 1)",
+                     "snakemake table1"]
+    row_g = [c.strip() for c in rows[7].split("|")[1:-1]]
+    assert row_g[:2] == ["g", UNTESTABLE] and row_g[2].startswith("needs a fixed occluder")
+    assert " vs " not in top  # no comparison in the table
+    sections = {s.split(")", 1)[0]: s for s in details.split("\n### (")[1:]}
+    assert list(sections) == list("abcdefghi")
+    comparisons = [line for line in sections["a"].splitlines() if line.startswith("- ") and " vs " in line]
+    assert len(comparisons) == 4 and all(line.split(" vs ")[1].startswith("ALD ") for line in comparisons)
+    assert "- GALR 30.50 ± 0.10 vs ALD 30.00 ± 0.10 (PSNR, rmnist C4): ALD not better (pooled std 0.10)" in comparisons
+    assert "- EquivNR 25.00 ± 0.10 vs ALD 30.00 ± 0.10 (PSNR, rmnist C4): ALD better (pooled std 0.10)" in comparisons
+    assert "- Rule: " + claims.CLAIMS[0].rule_text in sections["a"]
+    assert "- rbmn: composition 26.00 vs prediction 24.00 dB: within 3 dB or above" in sections["f"]
+    assert "84.3" not in md and "18.20" not in md  # the blank-level run is not printed as evidence
+    assert "- adrenal: not counted (its prediction is no better than a blank image's)" in sections["f"]
+    frame = pd.read_csv(paths[0])
+    assert list(frame.columns) == ["claim", "statement", "paper source", "verdict", "ours", "paper", "rule", "artifact",
+                                   "command", "ours (short)", "paper (short)"]
+    a = frame.iloc[0]
+    assert a["ours"].startswith(a["ours (short)"] + "; GALR 30.50 ± 0.10 vs ALD 30.00 ± 0.10")
+
+
+@pytest.mark.parametrize("results", ["results", "results/reduced", "results/reduced_airplanes"])
+def test_tracked_claims_read_as_short_rows_and_details(results):
+    """The tracked claims files: a short line per claim in the table, and every comparison under Details."""
+    from pathlib import Path
+
+    md = (Path(__file__).resolve().parents[1] / results / "claims.md").read_text()
+    top, details = md.split("\n## Details\n")
+    table = [line for line in top.splitlines() if line.startswith("|")]
+    assert len(table) == 11 and max(map(len, table)) <= 200
+    assert [line.split("|")[1].strip() for line in table[2:]] == list("abcdefghi")
+    assert all(f"### ({key}) " in details for key in "abcdefghi")
+    assert all(line.split(" vs ")[1].startswith("ALD ") for line in details.splitlines()
+               if " vs ALD " in line or line.startswith("- GALR "))
 
 
 def test_claims_not_measured_yet_say_so():

@@ -1,4 +1,4 @@
-"""The three extension points, used as a contributor would (README, "Layout and design choices"):
+"""The three extension points, used as a contributor would (docs/extending.md):
 a new dataset (source), a new group, a new model, each registered and run through the public
 functions (config validation, training, evaluation, probes), with no change to the library."""
 

@@ -10,7 +10,7 @@ from ald.models.ald import ALD
 def test_architecture_matches_the_authors():
     model = ALD(C4())
     n_params = sum(p.numel() for p in model.parameters() if p is not model.mask_logits)
-    assert n_params == 66689  # about 67k, as DESIGN.md section 2 says
+    assert n_params == 66689  # the authors' encoder-decoder (docs/method.md)
     z = model.encode(torch.zeros(2, 1, 28, 28))
     assert z.shape == (2, 64, 7, 7)
     assert model.decode(z).shape == (2, 1, 28, 28)

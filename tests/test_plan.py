@@ -119,11 +119,12 @@ def test_only_datasets_selects_runs_and_notes():
 def test_targets_are_the_tables_and_figures_and_their_inputs():
     plan = Plan(CONFIG)
     assert list(plan.targets()) == ["table1", "table2", "table3", "parameters", "figure2", "figure3", "figure4", "renders",
-                                   "figure5", "swap", "angles", "curves", "claims"]
+                                   "figure5", "swap", "angles", "curves", "claims", "summary"]
     # airplanes is left out (no ShapeNet / SWIMSEG folders), so `all` leaves out its figures and says why
     assert not any("figure4" in f or "renders" in f for f in plan.default_targets())
     assert "sources.airplanes.shapenet: no folder given" in plan.missing_figure_reason("figure4")
     assert plan.targets()["table1"] == ["results/tables/table1.csv", "results/tables/table1.md", "results/tables/table1.tex"]
+    assert plan.targets()["summary"] == ["results/summary.md"] and "results/summary.md" in plan.default_targets()
     assert len(plan.table_inputs("table1")) == 108 and plan.table_inputs("table3")[0].startswith("results/probes/")
     assert {p.split("/")[4] for p in plan.table_inputs("table3")} == {"ald"}  # probes.models: [ald]
     assert plan.figure_input_files("swap") == ["results/models/adrenal/O/ald/seed42/best.pt",

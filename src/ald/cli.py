@@ -115,6 +115,29 @@ def cmd_claims(args) -> None:
     print(frame[["claim", "verdict"]].to_string(index=False), flush=True)
 
 
+def cmd_summary(args) -> None:
+    from .paper.summary import write_summary
+
+    print(write_summary(Path(args.table1), Path(args.claims) if args.claims else None, json.loads(args.header),
+                        Path(args.output)), end="", flush=True)
+
+
+def cmd_docs(args) -> None:
+    from .paper.docs import differences, write_docs
+
+    changed = differences() if args.check else write_docs()
+    for path in changed:
+        print(f"{'differs from the tracked files' if args.check else 'wrote'}: {path}", flush=True)
+    if args.check and changed:
+        raise SystemExit("the generated docs are out of date: run `ald docs` (make check-tables does)")
+
+
+def cmd_tracked(args) -> None:
+    from .paper.docs import rebuild_commands
+
+    print("\n".join(rebuild_commands()), flush=True)
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="ald", description=__doc__)
     sub = main_parser.add_subparsers(dest="command", required=True)
@@ -170,6 +193,13 @@ def parser() -> argparse.ArgumentParser:
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the claims"}),
             (["--header"], {"default": "[]", "help": "JSON list of lines the claims open with (the settings)"}),
             (["--outputs"], {"nargs": "+", "help": "files to write: .csv and/or .md", **req}))
+    command("summary", cmd_summary, "a result set in under 100 columns: Table 1's PSNR cells and the claims' verdicts",
+            (["--table1"], {"help": "table1.csv", **req}), (["--claims"], {"help": "claims.csv (optional)"}),
+            (["--header"], {"default": "[]", "help": "JSON list of lines it opens with (the settings)"}),
+            (["--output"], {"help": "the .md file to write", **req}))
+    command("docs", cmd_docs, "write docs/results.md and the generated blocks of README.md and docs/ from the tracked files",
+            (["--check"], {"action": "store_true", "help": "only list what differs; fail if anything does"}))
+    command("tracked", cmd_tracked, "print the Snakemake arguments that rebuild each tracked result set (profiles/tracked.yaml)")
     return main_parser
 
 

@@ -131,7 +131,7 @@ def check_run(run: TrainedRun, test_seed: int, device, n_items: int = 1000, batc
 
 @torch.no_grad()
 def angle_errors(run: TrainedRun, x: torch.Tensor, tx: torch.Tensor, g: torch.Tensor) -> dict[str, np.ndarray]:
-    """Per item, to read against the rotation angle of g (README, "SO(2)"):
+    """Per item, to read against the rotation angle of g (docs/findings.md):
     ``prediction`` D(g.E(x)) against T_g(x), the model's answer;
     ``ceiling`` D(E(T_g x)) against T_g(x), an oracle handed the exact latent of the target: what the
     decoder allows, whatever the action;

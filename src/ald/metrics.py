@@ -1,4 +1,4 @@
-"""Image-quality metrics on predicted vs true T_g(x), as README "Metrics" defines them.
+"""Image-quality metrics on predicted vs true T_g(x), as docs/method.md defines them.
 
 Images are mapped from the model's [-1, 1] to [0, 1] and clipped; PSNR, SSIM and RMSE are computed
 per image (or volume) and then averaged. SSIM is scikit-image's, with a Gaussian window of
@@ -40,7 +40,7 @@ def per_item_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, np.ndarr
 
 def rmse_on_model_scale(rmse_unit: float) -> float:
     """RMSE on the models' [-1, 1] pixel scale from RMSE on [0, 1]: exactly twice it, since [-1, 1] is
-    2u - 1 of [0, 1] (clipping included). The paper's RMSE fits this scale (README, "Metrics")."""
+    2u - 1 of [0, 1] (clipping included). The paper's RMSE fits this scale (docs/method.md)."""
     return 2.0 * rmse_unit
 
 

@@ -92,7 +92,7 @@ def registry_problems(config: dict) -> list[str]:
 
     def unknown(key, name, registry, what):
         problems.append(f"{key}: unknown {what} {name!r}; known: {', '.join(sorted(registry))}. "
-                        f"Fix: use one of them, or register a new {what} (README, 'Layout and design choices')")
+                        f"Fix: use one of them, or register a new {what} (docs/extending.md)")
 
     for name, entry in config["sources"].items():
         if name not in SOURCES:
@@ -522,7 +522,7 @@ class Plan:
     def targets(self) -> dict[str, list[str]]:
         """Every artifact of the paper by target name."""
         return {**{t: self.table_files(t) for t in TABLES}, **{f: self.figure_files(f) for f in FIGURES},
-                "claims": self.claims_files()}
+                "claims": self.claims_files(), "summary": [self.summary_file()]}
 
     def default_targets(self) -> list[str]:
         """What `all` builds: every target, but the rendered-pair figures only when one of their datasets is in."""
@@ -534,6 +534,12 @@ class Plan:
 
     def claims_files(self) -> list[str]:
         return [f"{self.results}/claims.{ext}" for ext in ("csv", "md")]
+
+    def summary_file(self) -> str:
+        return f"{self.results}/summary.md"
+
+    def summary_inputs(self) -> dict[str, str]:
+        return {"table1": self.table_files("table1")[0], "claims": self.claims_files()[0]}
 
     def claims_tables(self) -> dict[str, str]:
         """The table CSVs the claims read (each verdict comes from these and the tau sweep's probe files)."""
@@ -821,7 +827,7 @@ class Plan:
 
     def claims_notes(self) -> list[str]:
         return [
-            "Each verdict is computed by the rule in its row (ald.paper.claims) from this results folder's "
+            "Each verdict is computed by the rule in its details (ald.paper.claims) from this results folder's "
             f"tables ({', '.join(self.claims_tables().values())}) and the tau sweep's probe files; the paper's "
             "numbers (typed in, src/ald/paper/values.py) go through the same rule where its tables allow.",
             "The settings that made our numbers are in the notes of each table; rows of datasets or models not "

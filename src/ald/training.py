@@ -70,7 +70,7 @@ PRECISIONS = ("fp32", "bf16")
 
 def bf16_supported(device: torch.device) -> bool:
     """Whether ``device`` has bf16 matrix units: a CUDA card that supports bf16, or a CPU with AVX512-BF16 or AMX.
-    Elsewhere bf16 is emulated, and on a CPU that is about ten times slower than fp32 (README, "Speed")."""
+    Elsewhere bf16 is emulated, and on a CPU that is about ten times slower than fp32 (docs/speed.md)."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
@@ -97,7 +97,7 @@ class Compute:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
 
     def place(self, tensor: torch.Tensor) -> torch.Tensor:
-        """A batch in channels-last memory (faster convolutions on the CPU, 2-D and 3-D; README, "Speed")."""
+        """A batch in channels-last memory (faster convolutions on the CPU, 2-D and 3-D; docs/speed.md)."""
         formats = {4: torch.channels_last, 5: torch.channels_last_3d}
         return tensor.contiguous(memory_format=formats[tensor.dim()]) if tensor.dim() in formats else tensor
 

@@ -51,12 +51,13 @@ rule make_figure:
         inputs=lambda w: quoted_json(PLAN.figure_inputs(w.figure)),
         why=lambda w: shlex.quote(PLAN.missing_figure_reason(w.figure) or ""),
         test_seed=SETTINGS["evaluation"]["test_seed"],
-        note=lambda w: shlex.quote(PLAN.figure_note(w.figure)),
+        # Raw, so that the caption (report/figure.rst) states the same settings; the shell quotes it.
+        note=lambda w: PLAN.figure_note(w.figure),
         # Not an output, so that a figure drawn before these records existed is not redrawn for the lack of one.
         record=lambda w: PLAN.figure_record(w.figure),
         left_out=lambda w: quoted_json(PLAN.figure_left_out(w.figure)),
     shell:
-        "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs} --why {params.why} --note {params.note}"
+        "python -m ald.cli figure {wildcards.figure} --inputs {params.inputs} --why {params.why} --note {params.note:q}"
         " --test-seed {params.test_seed} --record {params.record:q} --left-out {params.left_out}"
         " --outputs {output:q} > {log:q} 2>&1"
 
@@ -84,3 +85,19 @@ rule make_claims:
         "python -m ald.cli claims --tables {params.tables} --sweep {params.sweep} --checks {params.checks}"
         " --notes {params.notes} --header {params.header}"
         " --outputs {output:q} > {log:q} 2>&1"
+
+
+rule make_summary:
+    input:
+        **PLAN.summary_inputs(),
+    output:
+        report(PLAN.summary_file(), caption="../report/summary.rst", category="Summary"),
+    log:
+        f"{LOGS}/summary.log",
+    conda:
+        ENV
+    params:
+        header=quoted_json([PLAN.settings_line()]),
+    shell:
+        "python -m ald.cli summary --table1 {input.table1:q} --claims {input.claims:q} --header {params.header}"
+        " --output {output:q} > {log:q} 2>&1"

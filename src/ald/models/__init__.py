@@ -106,7 +106,7 @@ def split_action_losses(model: GroupActionModel, x, tx, g, one_pass: bool = Fals
     recon = |D(z_i + g.z_v) - T_g(x)|^2, inv = |z_i(x) - sg[z_i(T_g x)]|^2, const = |g.z_v(x) - sg[z_v(T_g x)]|^2,
     the targets being the same model run on T_g(x) with no gradient, as the authors' code does.
     ``one_pass`` encodes [x; T_g(x)] in one call and detaches the second half: the same step, with fewer,
-    larger kernels but a backward pass over both halves (slower on a CPU; README, "Speed").
+    larger kernels but a backward pass over both halves (slower on a CPU; docs/speed.md).
     """
     if one_pass:
         z, z_target = model.encode(torch.cat([x, tx])).split(len(x))

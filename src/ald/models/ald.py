@@ -1,4 +1,4 @@
-"""ALD (Adaptive Latent Disentanglement), as the authors' released code builds it (DESIGN.md 2)."""
+"""ALD (Adaptive Latent Disentanglement), as the authors' released code builds it."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ def conv_layers(spatial_dims: int):
 
 
 def rms_normalise(z: torch.Tensor) -> torch.Tensor:
-    """Each item divided by its root mean square: our stabiliser for continuous groups (README, "SO(2)").
+    """Each item divided by its root mean square: our stabiliser for continuous groups (docs/findings.md).
 
     The latent then cannot grow to chase its own stop-gradient target through a norm-shrinking
     interpolated action.
@@ -74,7 +74,7 @@ def backbone_params_schema(loss_names: tuple[str, ...]) -> dict:
     weights = {"type": "object", "additionalProperties": False,
                "properties": {name: {"type": "number", "minimum": 0} for name in loss_names}}
     stride = {"enum": [2, 4], "description": "input size / latent size: 4 is the authors' (7x7 for 28x28); "
-                                            "2 gives a twice as fine latent grid (README, 'SO(2), measured')"}
+                                            "2 gives a twice as fine latent grid (docs/findings.md)"}
     depth = {"type": "integer", "minimum": 1, "description": "2-D data under a 3-D group: the depth of the latent "
                                                               "feature volume (latent_channels must be a multiple)"}
     return {"hidden_channels": CHANNELS, "latent_channels": CHANNELS, "latent_stride": stride, "lift_depth": depth,

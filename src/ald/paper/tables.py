@@ -7,6 +7,7 @@ Each table is written three ways from one data frame: CSV (numbers, for machines
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -133,12 +134,12 @@ def left_out_mark(row: pd.Series, marks: dict[str, str]) -> str:
 def table1_cell(row: pd.Series, best_ours: bool, best_paper: bool, marks: dict[str, str]) -> str:
     d = DIGITS[row["metric"]]
     missing = left_out_mark(row, marks)
-    ours = missing if row["n_seeds"] == 0 else format_cell(row["mean"], row["std"], d) + missing
+    ours = missing if row["n_seeds"] == 0 else format_value(row["mean"], row["metric"], row["std"]) + missing
     ours += f" {COLLAPSED}{row['n_collapsed']}" if row["n_collapsed"] else ""
     ours += BEST if best_ours else ""
     if pd.isna(row["paper"]):
         return f"{ours} (paper —)"
-    paper = f"{row['paper']:.{d}f}{BEST if best_paper else ''}"
+    paper = format_value(row["paper"], row["metric"]) + (BEST if best_paper else "")
     return f"{ours} (paper {paper})" if row["n_seeds"] == 0 else f"{ours} (paper {paper}; {row['difference']:+.{d}f})"
 
 
@@ -233,6 +234,11 @@ def format_cell(mean: float, std: float, digits: int) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def format_value(value: float, metric: str, std: float = math.nan) -> str:
+    """A score as every table (and the claims) prints it: the metric's decimals (DIGITS), '± std' where given."""
+    return format_cell(value, std, DIGITS.get(metric, 2))
+
+
 def display_frame(stats: pd.DataFrame, index: list[str], column: str, marks: dict[str, str]) -> pd.DataFrame:
     """Human-readable cells: one row per ``index`` key, and per value of ``column`` our mean ± std,
     the paper's value and the difference."""
@@ -244,17 +250,17 @@ def display_frame(stats: pd.DataFrame, index: list[str], column: str, marks: dic
             d = DIGITS.get(r["metric"], 2)
             name = r[column]
             missing = left_out_mark(r, marks)
-            out[f"{name}: ours"] = missing if r["n_seeds"] == 0 else format_cell(r["mean"], r["std"], d) + missing
-            out[f"{name}: paper"] = "—" if pd.isna(r["paper"]) else f"{r['paper']:.{d}f}"
+            out[f"{name}: ours"] = missing if r["n_seeds"] == 0 else format_value(r["mean"], r["metric"], r["std"]) + missing
+            out[f"{name}: paper"] = "—" if pd.isna(r["paper"]) else format_value(r["paper"], r["metric"])
             out[f"{name}: ours − paper"] = "—" if pd.isna(r["difference"]) else f"{r['difference']:+.{d}f}"
         rows.append(out)
     return pd.DataFrame(rows).rename(columns=lambda c: c.replace("_", " "))
 
 
 def write_table(stats: pd.DataFrame, shown: pd.DataFrame, paths: list[Path], title: str, notes: list[str],
-                header: list[str] = ()) -> None:
+                header: list[str] = (), details: str = "") -> None:
     """Write each of ``paths`` by its suffix: .csv (numbers), .md and .tex (formatted, opening with the ``header``
-    lines (the settings that made it) and closing with the notes)."""
+    lines (the settings that made it) and closing with the notes; the .md then with ``details``, Markdown)."""
     opening = "".join(f"{line}\n\n" for line in header)
     for path in map(Path, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -262,7 +268,9 @@ def write_table(stats: pd.DataFrame, shown: pd.DataFrame, paths: list[Path], tit
             stats.to_csv(path, index=False, float_format="%.6g")
         elif path.suffix == ".md":
             note_lines = "\n".join(f"- {n}" for n in notes)
-            path.write_text(f"# {title}\n\n{opening}{shown.to_markdown(index=False, disable_numparse=True)}\n\n{note_lines}\n")
+            closing = f"\n{details.rstrip()}\n" if details else ""
+            path.write_text(f"# {title}\n\n{opening}{shown.to_markdown(index=False, disable_numparse=True)}\n\n"
+                            f"{note_lines}\n{closing}")
         elif path.suffix == ".tex":
             caption = " ".join([title + ".", *header])
             latex = shown.to_latex(index=False, escape=True, caption=caption, label=f"tab:{path.stem}")
