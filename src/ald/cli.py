@@ -122,6 +122,29 @@ def cmd_summary(args) -> None:
                         Path(args.output)), end="", flush=True)
 
 
+def numbers(text: str) -> list[float]:
+    return [float(v) for v in text.split(",")]
+
+
+def cmd_transform(args) -> None:
+    from .training import load_run
+    from .transform import transform_file
+
+    device = args.device if args.device != "auto" else ("cuda" if torch_cuda() else "cpu")
+    run = load_run(Path(args.run), device)
+    element = None if args.swap_with else {"angle": args.angle, "axis": args.axis, "euler": args.euler,
+                                            "cube_index": args.cube_index}
+    out = transform_file(run, Path(args.input), Path(args.out), element,
+                         Path(args.swap_with) if args.swap_with else None)
+    print(f"wrote {out} ({'swap' if args.swap_with else run.group.name} with {args.run})", flush=True)
+
+
+def torch_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def cmd_docs(args) -> None:
     from .paper.docs import differences, write_docs
 
@@ -197,6 +220,17 @@ def parser() -> argparse.ArgumentParser:
             (["--table1"], {"help": "table1.csv", **req}), (["--claims"], {"help": "claims.csv (optional)"}),
             (["--header"], {"default": "[]", "help": "JSON list of lines it opens with (the settings)"}),
             (["--output"], {"help": "the .md file to write", **req}))
+    command("transform", cmd_transform,
+            "apply a trained run to an image or volume: T_g(x) for a group element, or the latent swap of two inputs",
+            (["--run"], {"help": "the run's folder (run.json and best.pt), e.g. a released checkpoint's", **req}),
+            (["--input"], {"help": "PNG, JPEG, .npy, .nii or .nii.gz", **req}),
+            (["--out"], {"help": "where to write the result, in the input's format", **req}),
+            (["--angle"], {"type": float, "help": "degrees: C4 (a multiple of 90), SO2; SO3 and O with --axis"}),
+            (["--axis"], {"type": numbers, "help": "SO3, O: the rotation axis as depth,row,column, e.g. 1,0,0"}),
+            (["--euler"], {"type": numbers, "help": "SO3: intrinsic z-y-x Euler angles in degrees, e.g. 30,0,45"}),
+            (["--cube-index"], {"type": int, "help": "O: the cube rotation 0-23"}),
+            (["--swap-with"], {"help": "a second input: decode z_v of --input with z_i of this one"}),
+            (["--device"], {"default": "auto", "help": "auto, cpu, cuda or cuda:N"}))
     command("docs", cmd_docs, "write docs/results.md and the generated blocks of README.md and docs/ from the tracked files",
             (["--check"], {"action": "store_true", "help": "only list what differs; fail if anything does"}))
     command("tracked", cmd_tracked, "print the Snakemake arguments that rebuild each tracked result set (profiles/tracked.yaml)")

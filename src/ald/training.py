@@ -375,6 +375,7 @@ class TrainedRun:
     checkpoint_epoch: int
     record: dict
     record_path: Path | None = None  # None: a run built in memory (tests)
+    layout: dict | None = None  # in_channels, spatial_dims, image_size of what the model takes
 
     def pairs(self, split: str, seed: int) -> PairSet:
         """The fixed, seeded pairs of a split of the run's own dataset (test pairs: ``evaluation.test_seed``)."""
@@ -389,15 +390,30 @@ class TrainedRun:
                 "wall_seconds": r["wall_seconds"], "parameters": r["parameters"]}
 
 
+def run_layout(spec: TrainSpec) -> dict[str, int]:
+    """What the run's model takes: read off its prepared data when that is here, else from its source's
+    registry entry and settings, so that a released checkpoint loads without its data."""
+    if Path(spec.source_npz).exists() or spec.source is None:
+        if not Path(spec.source_npz).exists():
+            raise FileNotFoundError(f"{spec.source_npz}: the run's prepared data is missing, and its record is too old "
+                                    f"to name its source. Fix: prepare it first (`snakemake {spec.source_npz}`)")
+        return data_layout(load_split(spec.source_npz, "val")["x"])
+    from .sources import get_source
+
+    source = get_source(spec.source["name"])
+    return {"in_channels": source.channels, "spatial_dims": source.spatial_dims,
+            "image_size": int(spec.source.get("size", source.image_size))}
+
+
 def load_run(run_dir: Path, device: str | torch.device = "cpu") -> TrainedRun:
     """Rebuild a trained model from ``run_dir``'s run record and best checkpoint (weights only)."""
     run_dir = Path(run_dir)
     spec = TrainSpec.from_record(run_dir / "run.json")
     group = get_group(spec.group)
-    layout = data_layout(load_split(spec.source_npz, "val")["x"])
+    layout = run_layout(spec)
     model = build_model(spec.model, group, **layout)
     best = torch.load(run_dir / "best.pt", map_location=device, weights_only=True)
     model.load_state_dict(best["model"])
     record = json.loads((run_dir / "run.json").read_text())
     return TrainedRun(model.eval().to(device), spec, group, build_recipe(spec.recipe), int(best["epoch"]), record,
-                      run_dir / "run.json")
+                      run_dir / "run.json", layout)
