@@ -1,7 +1,7 @@
 """The prose that quotes results, generated from the tracked files so that no number in it can drift.
 
 - `docs/results.md` is written whole: each tracked result set (profiles/tracked.yaml) with its summary, its
-  tables and its figures.
+  tables and its figures; so is the MODEL_CARD.md of each released checkpoint (ald.paper.cards).
 - In README.md and docs/*.md, a block between `<!-- begin generated: <file> -->` and `<!-- end generated -->`
   is replaced by that file's text (a .md file as it is, any other in a text fence).
 - A number in their prose is written as a quote of one CSV cell, which renders as the number alone:
@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .cards import CARD, model_card
 from .summary import summary_text
 from .tables import DIGITS, format_cell
 
@@ -33,7 +34,11 @@ TABLE_ORDER = ("table1", "table2", "table3", "parameters")
 
 
 def tracked_sets(root: Path = Path(".")) -> list[dict]:
-    return yaml.safe_load((root / TRACKED).read_text())
+    return yaml.safe_load((root / TRACKED).read_text())["sets"]
+
+
+def released_runs(root: Path = Path(".")) -> list[Path]:
+    return [Path(run) for run in yaml.safe_load((root / TRACKED).read_text())["released"]]
 
 
 def rebuild_commands(root: Path = Path(".")) -> list[str]:
@@ -85,7 +90,7 @@ def quoted_value(root: Path, name: str, query: str) -> str:
         value = json.loads((root / name).read_text())
         for key in field.split("."):
             value = value[int(key)] if isinstance(value, list) else value[key]
-        return str(value) if isinstance(value, int) else f"{float(value):.{int(digits or 2)}f}"
+        return f"{value:,}" if isinstance(value, int) else f"{float(value):.{int(digits or 2)}f}"
     frame = pd.read_csv(root / name, dtype=str, keep_default_na=False)
     unknown = sorted(set(terms) - set(frame.columns))
     if unknown:
@@ -119,7 +124,8 @@ def hand_written_pages(root: Path) -> list[Path]:
 def generated(root: Path = Path(".")) -> dict[Path, str]:
     """Every generated file and page, as it should read now."""
     pages = {path: with_blocks(root, path.read_text()) for path in hand_written_pages(root)}
-    return {root / RESULTS_PAGE: results_page(root), **pages}
+    cards = {root / run / CARD: model_card(root, run) for run in released_runs(root)}
+    return {root / RESULTS_PAGE: results_page(root), **pages, **cards}
 
 
 def differences(root: Path = Path(".")) -> list[Path]:
