@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..groups import Group
-from . import SplitActionLosses, register_model
+from .base import SplitActionLosses, register_model
 from .backbone import ConvGroupActionModel, backbone_params_schema, rms_normalise
 
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..groups import Group
-from . import GroupActionModel
+from .base import GroupActionModel
 
 
 def conv_layers(spatial_dims: int):

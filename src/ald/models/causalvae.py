@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..groups import Group
-from . import register_model
+from .base import register_model
 from .backbone import FlatCodeModel, flat_params_schema, gaussian, gaussian_kl, mlp, sample, summed_squared_error
 
 

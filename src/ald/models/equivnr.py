@@ -15,7 +15,7 @@ import torch
 from pytorch_msssim import ssim
 from torch import nn
 
-from . import register_model
+from .base import register_model
 from .backbone import ConvGroupActionModel, backbone_params_schema
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..groups import Group
-from . import SplitActionLosses, register_model
+from .base import SplitActionLosses, register_model
 from .backbone import CHANNELS, ConvGroupActionModel, backbone_params_schema, conv_layers, rms_normalise
 
 

@@ -26,7 +26,7 @@ from torch.func import functional_call
 from torch.nn.functional import binary_cross_entropy_with_logits as bce, cross_entropy, mse_loss
 
 from ..groups import Group
-from . import register_model
+from .base import register_model
 from .backbone import FlatCodeModel, flat_params_schema
 
 COLLAPSE_RATIO = 0.1  # generated images whose spread is under 10 % of the real images' count as collapsed

@@ -22,6 +22,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..groups import get_group
 from . import values as paper_values
 from .tables import LOWER_IS_BETTER, PROBE_INPUTS, format_value, paper_metric, write_table
 
@@ -275,7 +276,8 @@ def continuous_group_rule(evidence: Evidence) -> Verdict:
     if evidence.table1 is None:
         return Verdict(UNTESTABLE + ": no Table 1", "—", paper_text)
     rows = evidence.table1[(evidence.table1["paper_column"] == "Ours") & (evidence.table1["metric"] == "PSNR")]
-    continuous = rows[rows["group"].isin(["SO2", "SO3"]) & rows["paper"].notna()]  # rows the paper has a number for
+    inexact = rows["group"].map(lambda name: not get_group(name).exact)  # continuous rotations, resampled
+    continuous = rows[inexact & rows["paper"].notna()]  # rows the paper has a number for
     if continuous.empty:
         return Verdict(UNTESTABLE + ": no SO(2)/SO(3) run of ALD", "—", paper_text)
     outcomes = [m >= p - WITHIN_DB for m, p in zip(continuous["mean"], continuous["paper"])]
