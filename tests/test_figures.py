@@ -1,11 +1,20 @@
-"""The training-curves figure (ald.paper.figures), drawn from made-up histories."""
+"""The figures (ald.paper.figures), drawn from made-up histories, probe and angle files and stand-in models, and
+read back before they are saved."""
 
 import json
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from ald.paper.figures import best_epochs, read_history, training_curves_figure
+from ald.pairs import Pair
+from ald.paper import figures
+from ald.paper.figures import (EMPTY_TEXT, LOG_BAND_FLOOR, PAPER_TAU, angle_figure, best_epochs, latent_magnitude_figure,
+                               latent_swap_figure, loss_ablation_figure, mean_band, read_history, tau_sweep_figure,
+                               training_curves_figure)
+from ald.paper.values import TABLE3
 
 TERMS = {"ald": ["recon", "inv", "const"], "equivnr": ["l1", "ssim"]}
 
@@ -85,3 +94,173 @@ def test_a_missing_or_empty_history_is_named_with_the_fix(curves_inputs, tmp_pat
         with pytest.raises(FileNotFoundError, match="has no epochs"):
             read_history(str(missing))
     assert not (tmp_path / "curves.png").exists()
+
+
+# -- what each figure draws, read off the figure before it is saved
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures ``save`` is handed, kept open to be read."""
+    kept = []
+    real_save = figures.save
+    monkeypatch.setattr(figures, "save", lambda fig, paths, note="": (kept.append(fig), real_save(fig, paths, note)))
+    monkeypatch.setattr(figures.plt, "close", lambda fig=None: None)
+    return kept
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+
+
+def legend_labels(fig) -> list[str]:
+    return [t.get_text() for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+            for t in legend.get_texts()]
+
+
+class Pairs:
+    """Test pairs of ``n`` random pictures (1, C, *spatial) in [-1, 1]; the target is the input flipped."""
+
+    def __init__(self, shape, n=4):
+        self.x = torch.rand(n, *shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+    def batch(self, idx):
+        x = self.x[idx]
+        return Pair(x, x.flip(-1), torch.zeros(len(idx)), None)
+
+
+class StandIn:
+    """A model whose latent is the picture; ``blank`` ones decode anything to one grey level (an untrained model)."""
+
+    def __init__(self, blank: bool):
+        self.blank = blank
+        self.group = SimpleNamespace(act=lambda g, z: z.flip(-1))
+
+    def encode(self, x):
+        return x.repeat_interleave(2, 1)
+
+    def split(self, z):
+        half = z.shape[1] // 2
+        return torch.cat([z[:, :half], 0 * z[:, half:]], 1), torch.cat([0 * z[:, :half], z[:, half:]], 1)
+
+    def decode(self, z):
+        out = z[:, : z.shape[1] // 2]
+        return torch.full_like(out, -0.3) if self.blank else out
+
+    def predict(self, x, g):
+        return self.decode(self.group.act(g, self.encode(x)))
+
+    def diagnostics(self):
+        return {"n_variant": 1, "n_channels": 2}
+
+
+SHAPES = {"glyphs": (1, 16, 16), "blobs": (1, 12, 12, 12)}
+
+
+def test_a_blank_prediction_is_flagged_in_every_image_figure_and_a_real_one_is_not(drawn, tmp_path):
+    panels = {name: ({"inv_only": StandIn(blank=name == "blobs"), "both": StandIn(blank=False)}, Pairs(shape))
+              for name, shape in SHAPES.items()}
+    loss_ablation_figure(panels, [tmp_path / "figure2.png"])
+    flagged = [ax for ax in drawn[-1].axes if EMPTY_TEXT in [t.get_text() for t in ax.texts]]
+    assert len(flagged) == 3  # blobs' inv_only column, one per example; glyphs and "both" are drawn plainly
+    latent_magnitude_figure({name: (StandIn(blank=name == "blobs"), Pairs(shape)) for name, shape in SHAPES.items()},
+                            [tmp_path / "figure5.png"])
+    assert texts(drawn[-1]).count(EMPTY_TEXT) == 4  # the blobs' output column
+    latent_swap_figure({name: (StandIn(blank=name == "blobs"), Pairs(shape), [(0, 1), (2, 3), (1, 2)], "")
+                        for name, shape in SHAPES.items()}, [tmp_path / "swap.png"])
+    assert texts(drawn[-1]).count(EMPTY_TEXT) == 6  # both swapped decodings of each blobs pair
+    assert all((tmp_path / f"{f}.png").stat().st_size > 0 for f in ("figure2", "figure5", "swap"))
+
+
+def test_a_volume_row_is_as_tall_as_its_strip_of_slices(drawn, tmp_path):
+    loss_ablation_figure({name: ({"both": StandIn(blank=False)}, Pairs(shape)) for name, shape in SHAPES.items()},
+                         [tmp_path / "figure2.png"])
+    heights = [ax.get_position().height for ax in drawn[-1].axes[:-1:4]]  # each row's input panel
+    assert heights[0] == pytest.approx(heights[1])  # the glyph rows
+    assert heights[-1] == pytest.approx(heights[0] / 3, rel=0.1)  # the blobs rows: three slices side by side
+
+
+def test_figure5_names_the_dataset_of_each_colour_scale(drawn, tmp_path):
+    latent_magnitude_figure({name: (StandIn(blank=False), Pairs(shape)) for name, shape in SHAPES.items()},
+                            [tmp_path / "figure5.png"])
+    bars = [ax.get_ylabel() for ax in drawn[-1].axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) == 2 and [bar.split(":")[0] for bar in bars] == list(SHAPES)
+
+
+def probe_file(path, accuracy, n_variant):
+    part = lambda a: {"accuracy": a}
+    path.write_text(json.dumps({"identity": {"paper_row": "RBMN"}, "n_variant_channels": n_variant, "n_channels": 64,
+                                "probes": [{"family": "linear", "input": "tx",
+                                            "parts": {"z": part(60.0), "z_v": part(accuracy), "z_i": part(20.0)}}]}))
+    return str(path)
+
+
+def test_figure3_draws_the_paper_value_as_one_point_at_its_tau(drawn, tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "first_probe", lambda result: result["probes"][0])
+    monkeypatch.setitem(figures.PROBE_INPUTS, "tx", "T_g(x)")
+    sweep = {"glyphs": {str(t): probe_file(tmp_path / f"{t}.json", 50 + 10 * t, int(64 * (1 - t))) for t in (0.1, 0.5, 0.9)}}
+    tau_sweep_figure(sweep, [tmp_path / "figure3.png"])
+    accuracy = drawn[-1].axes[0]
+    paper = [line for line in accuracy.lines if "paper" in line.get_label()]
+    assert len(paper) == 1 and "paper, $\\tau$ 0.5" in paper[0].get_label()
+    assert list(paper[0].get_xdata()) == [PAPER_TAU] and list(paper[0].get_ydata()) == [TABLE3["RBMN"]["z_v"][0]]
+    assert not accuracy.get_lines()[0].get_label().startswith("paper")  # ours, a line over every tau
+    assert len(accuracy.lines[0].get_xdata()) == 3
+
+
+def angle_file(path, offset):
+    curve = lambda: [20 + offset + k for k in range(4)]
+    result = {binning: {"edges": [0, 10, 20, 30, 40], "prediction": curve(), "ceiling": curve(), "round_trip": curve()}
+              for binning in ("by_angle", "by_quarter_turn_offset")}
+    path.write_text(json.dumps(result))
+    return str(path)
+
+
+def test_angles_colours_each_curve_and_has_one_legend_for_every_panel(drawn, tmp_path):
+    inputs = {"glyphs": {"SO2": {"1": angle_file(tmp_path / "a.json", 0)}},
+              "blobs": {"SO3": {"1": angle_file(tmp_path / "b.json", 5), "2": angle_file(tmp_path / "c.json", 6)}}}
+    angle_figure(inputs, [tmp_path / "angles.png"])
+    fig = drawn[-1]
+    for ax in fig.axes:
+        assert len({line.get_color() for line in ax.lines}) == 3  # prediction, ceiling, round trip
+    assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+    labels = legend_labels(fig)
+    assert sum(text in labels for _, _, text in figures.ANGLE_CURVES.values()) == 3
+    assert "group SO2" in labels and "group SO3" in labels
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["glyphs: SO2 (1 seed(s))", "blobs: SO3 (2 seed(s))"]
+
+
+def test_the_curves_legend_names_every_model_and_its_terms_for_every_panel(curves_inputs, drawn, tmp_path):
+    training_curves_figure(curves_inputs, [tmp_path / "curves.png"])
+    fig = drawn[-1]
+    assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+    labels = [label.strip() for label in legend_labels(fig)]
+    assert {"ald", "equivnr", "recon", "inv", "const", "l1", "ssim", "total (sum of the terms)"} <= set(labels)
+    losses = fig.axes[0]
+    styles = {(line.get_color(), line.get_marker(), str(line.get_linestyle()), line.get_linewidth())
+              for line in losses.lines}
+    assert len(styles) == len(losses.lines) == 3 + 1 + 2 + 1  # every (model, term) line looks different
+
+
+def test_a_band_on_a_log_axis_stops_at_a_fraction_of_the_mean(tmp_path):
+    import matplotlib.pyplot as plt
+
+    frame = pd.DataFrame({"epoch": [1, 1, 2, 2], "loss": [1e-3, 1.0, 1e-3, 2.0]})  # sd above the mean
+    fig, ax = plt.subplots()
+    mean_band(ax, frame, "loss", "C0", log=True)
+    lower = ax.collections[0].get_paths()[0].vertices[:, 1].min()
+    mean = frame.groupby("epoch")["loss"].mean().min()
+    assert lower == pytest.approx(LOG_BAND_FLOOR * mean)
+    plt.close(fig)
+
+
+def test_an_output_dark_inside_its_border_is_empty_and_a_small_object_is_not():
+    from ald.paper.figures import is_empty
+
+    truth = -torch.ones(1, 1, 32, 32, 32)
+    truth[0, 0, 14:18, 14:18, 14:18] = 1  # a small bright object: 0.2% of the volume
+    edges = -torch.ones_like(truth)
+    edges[..., 0, :, :] = edges[..., :, :, -1] = 0.3  # an untrained decoder's bright padding artefacts
+    assert is_empty(edges, truth) and is_empty(torch.full_like(truth, 0.2), truth)
+    assert not is_empty(truth, truth)
+    assert not is_empty(-torch.ones_like(truth), -torch.ones_like(truth))  # nothing to predict: not flagged

@@ -11,6 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -22,15 +24,24 @@ from ..training import load_run  # noqa: E402
 from .tables import PROBE_INPUTS  # noqa: E402
 from .values import TABLE3  # noqa: E402
 
+PAPER_TAU = 0.5  # the mask threshold of the paper's Table 3
 VARIANT_LABELS = {"inv_only": r"$L_{inv}$ only", "const_only": r"$L_{const}$ only", "both": r"$L_{inv}+L_{const}$"}
 
 
 def save(fig, paths: list[Path], note: str = "") -> None:
     """Write the figure to each of ``paths`` (PNG at 150 dpi, PDF as vectors), ``note`` (the settings that made
     it) in its bottom-left corner."""
-    if note:
-        fig.text(0.0, 0.0, textwrap.fill(note, 160), fontsize=6, color="0.3", ha="left", va="top",
-                 transform=fig.transFigure)
+    if note:  # under everything drawn, legends outside the axes included
+        fig.draw_without_rendering()  # lays the panels out, then freezes them: the note must not move a legend onto it
+        fig.set_layout_engine("none")
+        renderer = fig.canvas.get_renderer()
+        for legend in fig.legends:  # pinned where the layout put it, not to the figure's edge (which the note moves)
+            legend.set_bbox_to_anchor(legend.get_window_extent(renderer).transformed(fig.transFigure.inverted()),
+                                      transform=fig.transFigure)
+            legend.set_loc("center")
+        drawn = fig.get_tightbbox(renderer)
+        fig.text(drawn.x0 / fig.get_figwidth(), (drawn.y0 - 0.04) / fig.get_figheight(), textwrap.fill(note, 160),
+                 fontsize=6, color="0.3", ha="left", va="top", transform=fig.transFigure)
     for path in map(Path, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=150, bbox_inches="tight")
@@ -72,27 +83,67 @@ def show(ax, image, title=None, **kwargs):
         ax.set_title(title, fontsize=8)
 
 
+EMPTY_RANGE = 0.05  # an output whose inside spans less than this of [0, 1] reads as blank
+EMPTY_TEXT = "prediction empty:\nuntrained at this budget"
+
+
+def spread(picture: torch.Tensor, border: int = 2) -> float:
+    """How far a batch of one picture (1, C, *spatial) in [-1, 1] spans [0, 1] away from its border (where an
+    untrained decoder's padding leaves bright artefacts), from its 0.1th to its 99.9th percentile."""
+    inside = ((picture[0] + 1) / 2).clamp(0, 1)
+    if min(inside.shape[1:]) > 4 * border:
+        inside = inside[(slice(None),) + (slice(border, -border),) * (inside.dim() - 1)]
+    low, high = np.quantile(inside.detach().cpu().numpy(), [0.001, 0.999])
+    return float(high - low)
+
+
+def is_empty(prediction: torch.Tensor, reference: torch.Tensor) -> bool:
+    """Whether a model's output (in [-1, 1], as ``unit`` takes it) is (near) constant while the picture it should
+    match is not. Judged on the whole output, not on the slices a volume shows."""
+    return spread(prediction) < EMPTY_RANGE <= spread(reference)
+
+
+def show_prediction(ax, prediction: torch.Tensor, reference: torch.Tensor, title=None) -> bool:
+    """``show`` a model's output; a blank one is flagged in the panel (``is_empty``), not left as a black box."""
+    show(ax, unit(prediction), title)
+    empty = is_empty(prediction, reference)
+    if empty:
+        ax.text(0.5, 0.5, EMPTY_TEXT, ha="center", va="center", fontsize=6, color="tab:orange", transform=ax.transAxes)
+    return empty
+
+
+def image_grid(aspects: list[float], n_cols: int, cell: float, extra_width: float = 0.0, top: float = 0.3):
+    """A grid of picture panels with no gaps: row r is ``aspects[r]`` (height / width of its pictures) times as
+    tall as a column is wide, so that a volume's strip of three slices gets a thin row, not a square one."""
+    fig, axes = plt.subplots(len(aspects), n_cols, figsize=(cell * n_cols + extra_width, cell * sum(aspects) + top),
+                             squeeze=False, layout="constrained", gridspec_kw=dict(height_ratios=aspects))
+    fig.get_layout_engine().set(w_pad=0.01, h_pad=0.01, wspace=0.02, hspace=0.02)
+    return fig, axes
+
+
+def aspect(image: np.ndarray) -> float:
+    return image.shape[0] / image.shape[1]
+
+
 @torch.no_grad()
 def loss_ablation_figure(panels: dict[str, tuple[dict, object]], paths: list[Path], n_examples: int = 3, note: str = "") -> None:
     """Figure 2: per dataset, input and ground truth, then each variant's prediction and |error| (0-1)."""
     variants = [v for v in VARIANT_LABELS if any(v in models for models, _ in panels.values())]
-    rows = [(name, i) for name in panels for i in range(n_examples)]
-    fig, axes = plt.subplots(len(rows), 2 + 2 * len(variants), figsize=(1.3 * (2 + 2 * len(variants)), 1.35 * len(rows)),
-                             squeeze=False)
-    for r, (name, i) in enumerate(rows):
-        models, pairs = panels[name]
-        x, tx, g, _ = pairs.batch(torch.tensor([i]))
+    rows = []
+    for name, (models, pairs) in panels.items():
+        for i in range(n_examples):
+            x, tx, g, _ = pairs.batch(torch.tensor([i]))
+            rows.append((name, i, x, tx, [models[v].predict(x, g) for v in variants]))
+    fig, axes = image_grid([aspect(unit(row[2])) for row in rows], 2 + 2 * len(variants), 1.3, extra_width=1.0)
+    for r, (name, i, x, tx, predictions) in enumerate(rows):
         show(axes[r, 0], unit(x), "input" if r == 0 else None)
         show(axes[r, 1], unit(tx), "ground truth" if r == 0 else None)
         axes[r, 0].set_ylabel(f"{name.replace('_', chr(10))}\n#{i}", fontsize=6)
-        for c, variant in enumerate(variants):
-            pred = unit(models[variant].predict(x, g))
-            show(axes[r, 2 + 2 * c], pred, VARIANT_LABELS[variant] if r == 0 else None)
-            im = axes[r, 3 + 2 * c].imshow(abs_error(pred, unit(tx)), cmap="inferno", vmin=0, vmax=1)
-            axes[r, 3 + 2 * c].set_xticks([]), axes[r, 3 + 2 * c].set_yticks([])
-            if r == 0:
-                axes[r, 3 + 2 * c].set_title("|error|", fontsize=8)
-    fig.colorbar(im, ax=axes, shrink=0.5, label="absolute error (intensity in [0, 1])")
+        for c, (variant, pred) in enumerate(zip(variants, predictions)):
+            show_prediction(axes[r, 2 + 2 * c], pred, tx, VARIANT_LABELS[variant] if r == 0 else None)
+            show(axes[r, 3 + 2 * c], abs_error(unit(pred), unit(tx)), "|error|" if r == 0 else None, cmap="inferno")
+    fig.colorbar(axes[0, 3].images[0], ax=axes, shrink=min(1.0, 4 / len(rows)), aspect=30,
+                 label="absolute error (intensity in [0, 1])")
     save(fig, paths, note)
 
 
@@ -116,9 +167,9 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note:
                         label=f"{dataset}: $z_v$ empty (no variant channel)")
         acc_ax.plot(taus, z, "--", color=color, alpha=0.7, label=f"{dataset}: $z$ (ours)")
         paper_row = rows[0]["identity"]["paper_row"]
-        if paper_row in TABLE3:
-            acc_ax.axhline(TABLE3[paper_row]["z_v"][0], color=color, ls=":", lw=1,
-                           label=f"paper {paper_row} $z_v$ at $\\tau$=0.5 (Table 3)")
+        if paper_row in TABLE3:  # a value at the paper's threshold only, so one point, not a line across every tau
+            acc_ax.plot([PAPER_TAU], [TABLE3[paper_row]["z_v"][0]], "*", ms=12, color=color, markeredgecolor="black",
+                        label=f"{dataset}: paper, $\\tau$ {PAPER_TAU} ({paper_row} $z_v$, Table 3)")
         frac_ax.plot(taus, [r["n_variant_channels"] / r["n_channels"] for r in rows], "o-", color=color, label=dataset)
     probe = first_probe(rows[0])
     acc_ax.set(xlabel=r"mask threshold $\tau$", ylabel="test accuracy (%)",
@@ -143,28 +194,40 @@ def variant_summary(model) -> str:
 @torch.no_grad()
 def latent_magnitude_figure(panels: dict[str, tuple], paths: list[Path], n_examples: int = 4, note: str = "") -> None:
     """Figure 5: per dataset, channel-averaged |z|, |z_v|, |z_i|, |g.z_v| for a few inputs, then output and
-    truth. ``panels``: dataset -> (model, test pairs); each panel has its own colour scale."""
+    truth. ``panels``: dataset -> (model, test pairs); each dataset has its own colour scale, a bar beside its rows
+    that names it."""
     titles = ["input", "|z|", "|z_v|", "|z_i|", "|g·z_v|", "output", "ground truth"]
-    fig, axes = plt.subplots(n_examples * len(panels), len(titles),
-                             figsize=(1.6 * len(titles), 1.45 * n_examples * len(panels)), squeeze=False)
-    for p, (dataset, (model, pairs)) in enumerate(panels.items()):
+    blocks = {}
+    for dataset, (model, pairs) in panels.items():
         rows = []
         for r in range(n_examples):
             x, tx, g, _ = pairs.batch(torch.tensor([r]))
             z = model.encode(x)
             z_v, z_i = model.split(z)
             maps = [channel_magnitude(m) for m in (z, z_v, z_i, model.group.act(g, z_v))]
-            rows.append([unit(x), *maps, unit(model.predict(x, g)), unit(tx)])
+            rows.append([unit(x), *maps, model.predict(x, g), tx])
+        blocks[dataset] = (model, rows)
+    aspects = [max(aspect(image) for image in row[:5]) for _, rows in blocks.values() for row in rows]
+    fig, axes = image_grid(aspects, len(titles), 1.3, extra_width=1.2, top=0.5)
+    for p, (dataset, (model, rows)) in enumerate(blocks.items()):
         top = max(m.max() for row in rows for m in row[1:5]) or 1.0
         block = axes[p * n_examples:(p + 1) * n_examples]
         for r, row in enumerate(rows):
             for c, image in enumerate(row):
-                show(block[r, c], image, **(dict(cmap="viridis", vmin=0, vmax=top) if 1 <= c <= 4 else {}))
-        block[0, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}", fontsize=6)
-        fig.colorbar(block[0, 1].images[0], ax=block[:, 1:5], shrink=0.6, label="mean |activation| over channels")
+                if c == 5:
+                    show_prediction(block[r, c], image, row[6])
+                elif c == 6:
+                    show(block[r, c], unit(image))
+                else:
+                    show(block[r, c], image, **(dict(cmap="viridis", vmin=0, vmax=top) if 1 <= c <= 4 else {}))
+        block[(n_examples - 1) // 2, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}", fontsize=6)  # mid-block
+        bar = fig.colorbar(block[0, 1].images[0], ax=block.ravel().tolist(), shrink=0.9, aspect=15)
+        bar.set_label(f"{dataset}: |z|, |z_v|, |z_i|, |g·z_v|\n(mean |activation| over channels)", fontsize=6)
+        bar.ax.tick_params(labelsize=6)
     for c, title in enumerate(titles):
         axes[0, c].set_title(title, fontsize=8)
-    fig.suptitle("Latent magnitudes (volumes: middle slices across D, H, W)", fontsize=8)
+    fig.suptitle("Latent magnitudes; each dataset has its own colour scale (the bar beside its rows)"
+                 + ("; volumes: middle slices across D, H, W" if any(a < 0.9 for a in aspects) else ""), fontsize=8)
     save(fig, paths, note)
 
 
@@ -201,21 +264,28 @@ def latent_swap_figure(panels: dict[str, tuple], paths: list[Path], n_pairs: int
     ``panels``: dataset -> (model, test pairs, partner index pairs (``swap_partners``), a label line).
     """
     titles = SWAP_TITLES[figure]
-    fig, axes = plt.subplots(n_pairs * len(panels), 4, figsize=(7.2, 1.6 * n_pairs * len(panels)), squeeze=False)
-    for p, (dataset, (model, pairs, partners, label)) in enumerate(panels.items()):
+    rows = []
+    for dataset, (model, pairs, partners, label) in panels.items():
         for r, (i, j) in enumerate(partners[:n_pairs]):
             x = pairs.batch(torch.tensor([i, j])).x
             z_v, z_i = model.split(model.encode(x))
             swapped = model.decode(torch.stack([z_v[0] + z_i[1], z_v[1] + z_i[0]]))
-            for c, img in enumerate([x[0:1], x[1:2], swapped[0:1], swapped[1:2]]):
-                show(axes[p * n_pairs + r, c], unit(img))
-        axes[p * n_pairs, 0].set_ylabel(f"{dataset}\n{variant_summary(model)}{label}", fontsize=6)
+            middle = (len(partners[:n_pairs]) - 1) // 2  # the label spans the dataset's rows, thin ones too
+            label_line = f"{dataset}\n{variant_summary(model)}{label}" if r == middle else None
+            rows.append((label_line, (x[0:1], x[1:2], swapped[0:1], swapped[1:2])))
+    fig, axes = image_grid([aspect(unit(images[0])) for _, images in rows], 4, 1.6,
+                           top=0.3 + 0.15 * titles[-1].count("\n"))
+    for r, (label_line, (x1, x2, swap1, swap2)) in enumerate(rows):
+        show(axes[r, 0], unit(x1)), show(axes[r, 1], unit(x2))
+        show_prediction(axes[r, 2], swap1, x1), show_prediction(axes[r, 3], swap2, x2)
+        if label_line:
+            axes[r, 0].set_ylabel(label_line, fontsize=6)
     for c, title in enumerate(titles):
         axes[0, c].set_title(title, fontsize=8)
     heading = {"swap": "Latent swap",
                "figure4": "Figure 4: latent swap on test renders (objects and skies held out from training)\n"
                           "the paper's claim: pose goes with z_v, the sky with z_i"}[figure]
-    fig.suptitle(heading, fontsize=8, y=1.0 + 0.04 * heading.count("\n"))
+    fig.suptitle(heading, fontsize=8)
     save(fig, paths, note)
 
 
@@ -261,9 +331,10 @@ def render_grid_figure(inputs: dict[str, str], paths: list[Path], n_views: int =
     save(fig, paths, note)
 
 
-ANGLE_CURVES = {"prediction": ("-", "prediction D(g.E(x)) vs T_g(x)"),
-                "ceiling": ("--", "oracle ceiling D(E(T_g x)) vs T_g(x)"),
-                "round_trip": (":", "latent round trip D(g^-1.g.E(x)) vs D(E(x))")}
+ANGLE_CURVES = {"prediction": ("C0", "o", "prediction D(g.E(x)) vs T_g(x)"),
+                "ceiling": ("C1", "s", "oracle ceiling D(E(T_g x)) vs T_g(x)"),
+                "round_trip": ("C2", "^", "latent round trip D(g^-1.g.E(x)) vs D(E(x))")}
+GROUP_STYLES = ["-", "--", ":", "-."]
 
 
 def seed_mean(files: dict[str, str], binning: str, curve: str) -> tuple[np.ndarray, np.ndarray]:
@@ -278,25 +349,38 @@ def seed_mean(files: dict[str, str], binning: str, curve: str) -> tuple[np.ndarr
 
 def angle_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path], note: str = "") -> None:
     """PSNR by rotation angle and by distance to the nearest quarter turn, per dataset and group (mean over
-    seeds): the prediction against the oracle ceiling and the latent round trip (ald.evaluate.angle_run)."""
-    fig, axes = plt.subplots(2, len(inputs), figsize=(4.2 * len(inputs), 6), squeeze=False)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    seeds): the prediction against the oracle ceiling and the latent round trip (ald.evaluate.angle_run). One colour
+    and marker per curve, one line style per group, and one legend for every panel, below them."""
+    groups_drawn = list(dict.fromkeys(group for groups in inputs.values() for group in groups))
+    fig, axes = plt.subplots(2, len(inputs), figsize=(4.2 * len(inputs), 6), squeeze=False, layout="constrained")
     for c, (dataset, groups) in enumerate(inputs.items()):
         for row, (binning, label) in enumerate([("by_angle", "rotation angle (degrees)"),
                                                 ("by_quarter_turn_offset", "distance to the nearest quarter turn (degrees)")]):
             ax = axes[row, c]
-            for k, (group, files) in enumerate(groups.items()):
-                for curve, (style, text) in ANGLE_CURVES.items():
+            for group, files in groups.items():
+                for curve, (colour, marker, text) in ANGLE_CURVES.items():
                     centres, mean = seed_mean(files, binning, curve)
-                    ax.plot(centres, mean, style, marker="o", ms=3, color=colours[k % len(colours)],
-                            label=f"{group}: {text} ({len(files)} seed(s))")
+                    ax.plot(centres, mean, GROUP_STYLES[groups_drawn.index(group) % len(GROUP_STYLES)], marker=marker,
+                            ms=3, color=colour, label=f"{group}: {text}")
             ax.set_xlabel(label, fontsize=8)
             ax.set_ylabel("PSNR (dB)", fontsize=8)
             ax.tick_params(labelsize=7)
-        axes[0, c].set_title(dataset, fontsize=9)
-    axes[0, -1].legend(fontsize=6, loc="lower left")
+            ax.grid(alpha=0.3)
+        seeds = sorted({len(files) for files in groups.values()})
+        axes[0, c].set_title(f"{dataset}: {', '.join(groups)} ({'/'.join(map(str, seeds))} seed(s))", fontsize=9)
+    handles = [Line2D([], [], color=colour, marker=marker, ms=4, label=text)
+               for colour, marker, text in ANGLE_CURVES.values()]
+    columns = 3
+    if len(groups_drawn) > 1:  # the line style tells the groups apart: a column of its own
+        styles = [Line2D([], [], color="0.3", ls=GROUP_STYLES[k % len(GROUP_STYLES)], label=f"group {group}")
+                  for k, group in enumerate(groups_drawn)]
+        blank = Line2D([], [], alpha=0, label=" ")
+        height = max(len(handles), len(styles))
+        handles = handles + [blank] * (height - len(handles)) + styles + [blank] * (height - len(styles))
+        columns = 2
+    fig.legend(handles=handles, loc="outside lower center", ncol=columns, fontsize=7,
+               title="every panel (PSNR of ...)", title_fontsize=7)
     fig.suptitle("Errors by rotation angle under continuous groups (mean over seeds)", fontsize=9)
-    fig.tight_layout()
     save(fig, paths, note)
 
 
@@ -324,17 +408,82 @@ def best_epochs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[[kept(run) for _, run in frame.groupby(["model", "seed"])]]
 
 
-def optional_lines(ax, frame: pd.DataFrame, column: str, line: dict) -> str:
+LOG_BAND_FLOOR = 0.1  # on a log axis a band's lower edge is mean - sd, but never below this fraction of the mean
+# Line styles of a model's loss terms, in the order its history lists them (the total always solid and thick): the
+# colour says the model, so the styles need only tell one model's few terms apart.
+TERM_STYLES = [dict(dashes=(5, 2), marker="o"), dict(dashes=(1.5, 1.5), marker="s"), dict(dashes=(6, 2, 1.5, 2), marker="^"),
+               dict(dashes=(3, 1, 1, 1, 1, 1), marker="v"), dict(dashes=(9, 3), marker="D"), dict(dashes=(2, 4), marker="P"),
+               dict(dashes=(4, 1, 1, 1), marker="X"), dict(dashes=(1, 3), marker="*")]
+TOTAL_STYLE = dict(ls="-", lw=2.2)
+
+
+def mean_band(ax, frame: pd.DataFrame, column: str, color, log: bool = False, **style) -> None:
+    """One run set's ``column`` by epoch: its mean over seeds as a line, ± 1 sd as a band where there are two or more
+    seeds; on a log axis the band's lower edge is clipped to ``LOG_BAND_FLOOR`` times the mean, not to 0 or below."""
+    stats = frame.dropna(subset=[column]).groupby("epoch")[column].agg(["mean", "std", "count"])
+    if stats.empty:
+        return
+    epochs, mean, sd = stats.index.to_numpy(), stats["mean"].to_numpy(), stats["std"].to_numpy()
+    if "marker" in style:
+        style = dict(ms=3.5, markevery=max(1, len(epochs) // 6), **style)
+    ax.plot(epochs, mean, color=color, **{"lw": 1.3, **style})
+    if (stats["count"] > 1).any():
+        lower, upper = mean - sd, mean + sd
+        if log:
+            lower = np.maximum(lower, LOG_BAND_FLOOR * mean)
+        ax.fill_between(epochs, lower, upper, color=color, alpha=0.18, lw=0)
+
+
+def optional_lines(ax, frame: pd.DataFrame, column: str, palette: dict) -> str:
     """Plot a column that older histories lack; a title note says so when only some of the panel's runs have it."""
     present = frame.dropna(subset=[column]) if column in frame else frame.iloc[:0]
     n, total = present.groupby(["model", "seed"]).ngroups, frame.groupby(["model", "seed"]).ngroups
     if n:
-        sns.lineplot(present, y=column, legend=False, ax=ax, **line)
+        for model, runs in present.groupby("model", sort=False):
+            mean_band(ax, runs, column, palette[model])
     else:
         ax.text(0.5, 0.5, f"no run here has {column}\n(its history predates that column)", ha="center", va="center",
                 fontsize=8, transform=ax.transAxes)
         ax.set(xticks=[], yticks=[])
     return f" ({column}: {n} of {total} runs)" if 0 < n < total else ""
+
+
+def model_terms(frames: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Each model's training loss terms (train_* columns its histories fill), total last."""
+    terms = {}
+    for frame in frames.values():
+        for model, runs in frame.groupby("model", sort=False):
+            found = [c for c in runs if c.startswith("train_") and runs[c].notna().any()]
+            terms[model] = list(dict.fromkeys(terms.get(model, []) + found))
+    return {model: sorted(found, key=lambda t: t == "train_total") for model, found in terms.items()}
+
+
+def term_style(terms: list[str], term: str) -> dict:
+    if term == "train_total":
+        return TOTAL_STYLE
+    return TERM_STYLES[[t for t in terms if t != "train_total"].index(term) % len(TERM_STYLES)]
+
+
+def curves_legend(fig, terms: dict[str, list[str]], palette: dict) -> None:
+    """One legend for every panel, below them: a column per model (its colour in every panel) that names its loss
+    terms in the line styles of the first column's panels."""
+    columns = []
+    for model, found in terms.items():
+        column = [Line2D([], [], color=palette[model], lw=5, label=model)]
+        for term in found:
+            style = dict(term_style(found, term))
+            style.pop("markevery", None)
+            name = "total (sum of the terms)" if term == "train_total" else term.removeprefix("train_")
+            column.append(Line2D([], [], color=palette[model], ms=3.5, label=f"  {name}", **{"lw": 1.3, **style}))
+        columns.append(column)
+    height = max(map(len, columns))
+    handles = [h for column in columns for h in column + [Line2D([], [], alpha=0, label=" ")] * (height - len(column))]
+    legend = fig.legend(handles=handles, loc="outside lower center", ncol=len(columns), fontsize=7, handlelength=4,
+                        title="colour: model (every panel); line style: its training loss term (first column)",
+                        title_fontsize=8, frameon=True)
+    for text in legend.get_texts():
+        if text.get_text() in terms:
+            text.set_fontweight("bold")
 
 
 def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: list[Path], note: str = "") -> None:
@@ -346,38 +495,41 @@ def training_curves_figure(inputs: dict[str, dict[str, dict[str, str]]], paths: 
     frames = {panel: pd.concat([read_history(path).assign(model=model, seed=seed) for model, seeds in runs.items()
                                 for seed, path in seeds.items()], ignore_index=True) for panel, runs in inputs.items()}
     palette = dict(zip(dict.fromkeys(m for runs in inputs.values() for m in runs), sns.color_palette()))
-    terms = list(dict.fromkeys(c for frame in frames.values() for c in frame if c.startswith("train_")))
-    fig, axes = plt.subplots(len(frames), 4, figsize=(17, 3.2 * len(frames)), squeeze=False, layout="constrained")
-    legend_row = max(range(len(frames)), key=lambda r: list(frames.values())[r]["model"].nunique())  # names every model
+    terms = model_terms(frames)
+    fig, axes = plt.subplots(len(frames), 4, figsize=(17, 3.2 * len(frames) + 0.3 * max(map(len, terms.values())) + 1),
+                             squeeze=False, layout="constrained")
     for r, (panel, frame) in enumerate(frames.items()):
         if "n_channels" in frame:
             frame["n_variant / n_channels"] = frame["n_variant"] / frame["n_channels"]
-        losses = frame.melt(id_vars=["epoch", "model", "seed"], value_vars=[t for t in terms if t in frame],
-                            var_name="term", value_name="training loss").dropna()
-        line = dict(x="epoch", hue="model", palette=palette, errorbar="sd")
-        sns.lineplot(losses, y="training loss", style="term", style_order=terms, legend=r == legend_row, ax=axes[r, 0], **line)
-        sns.lineplot(frame, y="val_total", legend=False, ax=axes[r, 1], **line)
+        for model, runs in frame.groupby("model", sort=False):
+            for term in terms[model]:
+                if term in runs:
+                    mean_band(axes[r, 0], runs, term, palette[model], log=True, **term_style(terms[model], term))
+            mean_band(axes[r, 1], runs, "val_total", palette[model], log=True)
         sns.scatterplot(best_epochs(frame), x="epoch", y="val_total", hue="model", palette=palette, marker="*", s=120,
                         edgecolor="black", legend=False, ax=axes[r, 1], zorder=3)
-        notes = ["", "", optional_lines(axes[r, 2], frame, "val_psnr", line),
-                 optional_lines(axes[r, 3], frame, "n_variant / n_channels", line)]
-        for ax, suffix in zip(axes[r], notes):
+        notes = ["", "", optional_lines(axes[r, 2], frame, "val_psnr", palette),
+                 optional_lines(axes[r, 3], frame, "n_variant / n_channels", palette)]
+        for ax, suffix, ylabel in zip(axes[r], notes, ["training loss", "val_total (★ kept epoch)", "val_psnr (dB)",
+                                                       "n_variant / n_channels"]):
             ax.set_title(f"{panel}{suffix}", fontsize=8)
+            ax.set(xlabel="epoch", ylabel=ylabel)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
         axes[r, 0].set_yscale("log"), axes[r, 1].set_yscale("log"), axes[r, 3].set_ylim(-0.05, 1.05)
-        axes[r, 1].set_ylabel("val_total (★ kept epoch)")
-    sns.move_legend(axes[legend_row, 0], "best", fontsize=6, title_fontsize=7)
-    fig.suptitle("Training curves: mean over seeds, band ± 1 sd (one seed: its line); ★ the epoch each run kept (lowest "
-                 "validation loss; for a GAN, highest validation PSNR)", fontsize=9)
+    curves_legend(fig, terms, palette)
+    fig.suptitle("Training curves: mean over seeds, band ± 1 sd (one seed: its line; on log axes the band's lower edge "
+                 f"is clipped at {LOG_BAND_FLOOR:g} × the mean); ★ the epoch each run kept (lowest validation loss; for a "
+                 "GAN, highest validation PSNR)", fontsize=9)
     save(fig, paths, note)
 
 
 def placeholder_figure(figure: str, left_out: list[str], paths: list[Path], note: str = "") -> None:
     """A figure whose every panel is left out of this results folder: it says which and why, in place of panels."""
-    fig, ax = plt.subplots(figsize=(9, 0.5 + 0.3 * len(left_out)))
+    lines = "\n".join(textwrap.fill(line, 110) for line in left_out)
+    fig, ax = plt.subplots(figsize=(9, 0.1 + 0.14 * (2 + lines.count("\n"))))  # as tall as its lines of text
     ax.set_position([0.01, 0.0, 0.98, 1.0])
     ax.axis("off")
-    lines = "\n".join(textwrap.fill(line, 110) for line in left_out)
     ax.text(0, 1, f"{figure}: nothing to draw in this results folder; every panel is left out:\n{lines}",
             fontsize=8, va="top", ha="left", transform=ax.transAxes)
     save(fig, paths, note.split(" Not shown:")[0])
