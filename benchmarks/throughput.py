@@ -176,6 +176,8 @@ def loops_for(case: str, images: np.ndarray, args, device) -> tuple[list[Loop], 
     if args.threads > 1 and device.type == "cpu":
         loops.append(Loop("+ channels_last, 1 thread", stepped(fp32, True, ours), 1))
     loops.append(Loop("training loop (fp32)", training_loop(group, dims, on_device, fp32), args.threads))
+    if bf16_supported(device):  # what `training.precision: bf16` runs
+        loops.append(Loop("training loop (bf16)", training_loop(group, dims, on_device, bf16), args.threads, "bf16"))
     return loops, info
 
 
@@ -352,7 +354,7 @@ def main():
                 for loop in loops:
                     loop.time(steps, device)
             print_case(case, what, loops, info, peaks, steps, args.repeats)
-            rates[case] = statistics.median(loops[-1].rates)
+            rates[case] = statistics.median(next(l for l in loops if l.name == "training loop (fp32)").rates)
             group = get_group(CASES[case][0])
             pairs = PairSet.plan({"x": images[:8], "y": np.zeros(8)}, group, NoRecipe(), seeded_generator(0))
             for kind in ("ald", "galr", "equivnr", "infogan_cr", "causalvae", "maganet"):

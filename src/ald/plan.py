@@ -29,6 +29,7 @@ from .groups import GROUPS
 from .models import MODELS, build_model
 from .pairs import RECIPES
 from .paper import FIGURES, RENDERED_FIGURES, TABLES
+from .registry import fill_defaults
 from .sources import SOURCES, TermsNotAccepted, check_terms
 
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
@@ -101,7 +102,7 @@ def registry_problems(config: dict) -> list[str]:
             own = schema_problems(entry, SOURCES[name].params_schema, f"sources.{name}")
             problems += own
             if SOURCES[name].check_params and not own:
-                problems += SOURCES[name].check_params(entry)
+                problems += SOURCES[name].check_params(fill_defaults(copy.deepcopy(entry), SOURCES[name].params_schema))
     for name, entry in config["datasets"].items():
         kind = entry["recipe"]["kind"]
         if kind not in RECIPES:
@@ -170,17 +171,19 @@ def reference_problems(config: dict) -> list[str]:
             if model not in config["models"]:
                 missing(key, model, "models")
     configured = set(config["datasets"])
+    sources = {name: configured_source(config, name) for name in config["sources"]}
+    source_of = lambda dataset: sources.get(config["datasets"][dataset]["source"])
     for dataset, key, names in dataset_group_lists(config):
         if dataset not in configured:
             continue
-        source = SOURCES.get(config["datasets"][dataset]["source"])
+        source = source_of(dataset)
         if names and source is not None and all(g in GROUPS for g in names) and not groups_acting_on(names, source):
             known = ", ".join(groups_acting_on(list(GROUPS), source))
             kind = f"{source.spatial_dims}-D" + (f" renders related by {source.rendered_group}" if source.rendered_group else "")
             fix = f"add {known}" if source.rendered_group else f"add a {source.spatial_dims}-D group ({known})"
             problems.append(f"{key}: none of {names} acts on dataset {dataset}, which is {kind}. Fix: {fix}")
     for dataset in [d for d in config["tau_sweep"]["datasets"] if d in configured]:
-        source = SOURCES.get(config["datasets"][dataset]["source"])
+        source = source_of(dataset)
         if source and not source.labelled:
             problems.append(f"tau_sweep.datasets: {dataset} has no class labels (source {source.name}), and the "
                             "sweep is read by probes. Fix: remove it from tau_sweep.datasets")
@@ -188,6 +191,17 @@ def reference_problems(config: dict) -> list[str]:
         if config["datasets"][dataset]["source"] in config["sources"] and (reason := terms_problem(config, dataset)):
             problems.append(f"only_datasets: {dataset}: {reason}")
     return problems
+
+
+def configured_source(config: dict, name: str):
+    """Source ``name`` as its entry in ``config`` makes it (``Source.configured``), or None where the name is not
+    registered or the entry cannot be resolved (a folder that is not there: registry_problems names the problem)."""
+    if name not in SOURCES or not isinstance(config["sources"].get(name), dict):
+        return None
+    try:
+        return SOURCES[name].configured(config["sources"][name])
+    except (ValueError, OSError, KeyError, TypeError):
+        return None
 
 
 def terms_problem(config: dict, dataset: str) -> str | None:
@@ -201,8 +215,8 @@ def terms_problem(config: dict, dataset: str) -> str | None:
 
 
 def groups_acting_on(names: list[str], source) -> list[str]:
-    """The groups of ``names`` that act on a source's data: each dataset trains under those of its own
-    kind, and rendered pairs only under the group they were rendered with."""
+    """The groups of ``names`` that act on a (configured) source's data: each dataset trains under those of its
+    own kind, and rendered pairs only under the group they were rendered with."""
     if source.rendered_group:
         return [g for g in names if g == source.rendered_group]
     return [g for g in names if GROUPS[g].spatial_dims == source.spatial_dims]
@@ -253,19 +267,6 @@ def coerce_registered(config: dict) -> dict:
             partial = model_params_schema(kind, partial=True)
             entry["group_params"] = {g: coerce_strings(v, partial) for g, v in (entry.get("group_params") or {}).items()}
     return config
-
-
-def fill_defaults(value, schema: dict):
-    """Every default of ``schema`` filled into ``value`` (in place), at every depth."""
-    if not isinstance(value, dict):
-        return value
-    props, extra = schema.get("properties", {}), schema.get("additionalProperties")
-    for key, sub in props.items():
-        if key not in value and "default" in sub:
-            value[key] = copy.deepcopy(sub["default"])
-    for key, item in value.items():
-        fill_defaults(item, props.get(key, extra if isinstance(extra, dict) else {}))
-    return value
 
 
 def checked_as_far_as_possible(check, config: dict, shape_known: bool) -> list[str]:
@@ -375,6 +376,7 @@ class Plan:
         self.datasets = [d for d in selected if d not in self.left_out]
         self.models = c["only_models"] or list(c["models"])
         self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
+        self.configured_sources = {}  # source name -> the source as configured (resolved once: a folder is listed)
 
     # -- names and parameters
 
@@ -421,7 +423,11 @@ class Plan:
         return groups_acting_on(names, self.source(dataset))
 
     def source(self, dataset: str):
-        return SOURCES[self.config["datasets"][dataset]["source"]]
+        """The dataset's source as its config entry makes it (``Source.configured``: dims, channels, labels)."""
+        name = self.config["datasets"][dataset]["source"]
+        if name not in self.configured_sources:
+            self.configured_sources[name] = SOURCES[name].configured(self.config["sources"][name])
+        return self.configured_sources[name]
 
     def main_runs(self) -> list[Run]:
         """The runs of Tables 1 and 3 that this results folder builds (``not_run`` leaves some out)."""
@@ -512,6 +518,12 @@ class Plan:
     def raw_files(self, source: str) -> list[str]:
         """The official files of a source (none for generated sources), where its fetch rule puts them."""
         return [f"{self.data}/raw/{source}/{name}" for name in SOURCES[source].files]
+
+    def prepare_inputs(self, source: str) -> list[str]:
+        """What a source's prepare reads: its official files, or the user's files it names (a change of them,
+        or a file added or removed, makes Snakemake prepare it again)."""
+        read = SOURCES[source].inputs
+        return self.raw_files(source) + (read(self.config["sources"][source]) if read else [])
 
     def table_files(self, table: str) -> list[str]:
         return [f"{self.results}/tables/{table}.{ext}" for ext in ("csv", "md", "tex")]
@@ -702,6 +714,10 @@ class Plan:
         """Whether the dataset's source has class labels, which the probes need."""
         return self.source(dataset).labelled
 
+    def row_name(self, dataset: str) -> str:
+        row = self.config["datasets"][dataset]["paper_row"]
+        return "ours only, no paper row" if row is None else f"paper row {row}"
+
     def first_seed_run(self, dataset: str, model: str) -> Run:
         """The run a figure shows: the first seed, under the first of ``figures.groups`` that acts on the data
         (rendered pairs: under their own group)."""
@@ -864,8 +880,10 @@ class Plan:
             f"Every number comes from the {kind} JSON files under {self.results}/{'probes' if kind == 'probe' else 'metrics'}/ "
             "(column source_file of the CSV), each naming the run record that made it.",
         ]
-        notes += [f"Dataset {d} (paper row {c['datasets'][d]['paper_row']}) is not in this table: {reason}"
-                  for d, reason in self.left_out.items()]
+        notes += [f"Dataset {d} ({self.row_name(d)}) is not in this table: {reason}" for d, reason in self.left_out.items()]
+        notes += [f"{d} has no row in the paper's tables (datasets.{d}.paper_row is not set): its rows are ours "
+                  "only, the paper's cells show — and no difference." for d in self.datasets
+                  if c["datasets"][d]["paper_row"] is None]
         if table in ("table1", "table2"):
             notes.append("PSNR and SSIM are on [0, 1] pixels; RMSE is given on both scales: [-1, 1] (the models' own, "
                          "exactly twice [0, 1]) beside the paper's RMSE, which fits that scale and not the [0, 1] one of "

@@ -1,6 +1,9 @@
-"""Name -> thing maps that the config refers to by name: groups, sources, pair recipes, model kinds."""
+"""Name -> thing maps that the config refers to by name: groups, sources, pair recipes, model kinds; and the
+defaults their parameter schemas state."""
 
 from __future__ import annotations
+
+import copy
 
 
 class Registry(dict):
@@ -20,3 +23,16 @@ class Registry(dict):
             return self[name]
         except KeyError:
             raise ValueError(f"unknown {self.what} {name!r}; known {self.what}s: {sorted(self)}") from None
+
+
+def fill_defaults(value, schema: dict):
+    """Every default of ``schema`` filled into ``value`` (in place), at every depth."""
+    if not isinstance(value, dict):
+        return value
+    props, extra = schema.get("properties", {}), schema.get("additionalProperties")
+    for key, sub in props.items():
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+    for key, item in value.items():
+        fill_defaults(item, props.get(key, extra if isinstance(extra, dict) else {}))
+    return value

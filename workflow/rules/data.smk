@@ -38,7 +38,7 @@ for _source in [s for s in SETTINGS["sources"] if PLAN.raw_files(s)]:
 
 rule prepare:
     input:
-        lambda w: PLAN.raw_files(w.source),
+        lambda w: PLAN.prepare_inputs(w.source),  # official files, or the files of a folder of your own
     output:
         f"{DATA}/prepared/{{source}}.npz",
     log:

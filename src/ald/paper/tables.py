@@ -20,6 +20,7 @@ from . import values as paper_values
 METRICS = (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse_pm1", "RMSE [-1,1]"), ("rmse", "RMSE [0,1]"))
 PROBE_INPUTS = {"tx": "T_g(x)", "x": "x"}  # probes.inputs -> how tables, claims and figures name it
 PAPER_METRIC = {"PSNR": "PSNR", "SSIM": "SSIM", "RMSE [-1,1]": "RMSE"}  # ours -> the paper's column compared
+NO_PAPER_ROW = "—"  # the paper_row of a dataset the paper has no row for (datasets.<name>.paper_row unset)
 
 
 def paper_metric(metric: str) -> str | None:
@@ -325,6 +326,8 @@ def make_table(name: str, inputs: list, notes: list[str], paths: list[Path], hea
         frame = with_left_out(frame, list(left_out), {"collapsed": 0})
     else:
         frame = with_left_out(frame, probe_placeholders(frame, list(left_out)))
+    if "paper_row" in frame:  # a dataset of the user's own has none: tabled as ours only
+        frame["paper_row"] = frame["paper_row"].fillna(NO_PAPER_ROW)
     if frame.empty:  # e.g. Table 3 of a preset whose datasets have no class labels: the notes say why
         empty = pd.DataFrame({"rows": ["none: no run of this configuration belongs in this table (see the notes)"]})
         write_table(empty, empty, paths, title, notes, header)

@@ -147,6 +147,7 @@ def prepare_adrenal(raw_dir: Path, size: int) -> dict[str, np.ndarray]:
 
 register_source(Source(
     name="adrenalmnist3d", prepare=prepare_adrenal, spatial_dims=3, channels=1, files=ADRENAL_FILES,
+    licence="CC BY 4.0 (MedMNIST v2, Yang et al. 2023); not for clinical use",
     params_schema={"type": "object", "additionalProperties": False,
                    "properties": {"size": {"type": "integer", "enum": sorted(FILE_NAMES), "default": 64}}},
 ))

@@ -91,6 +91,7 @@ def prepare_mnist(raw_dir: Path, n_val: int, split_seed: int) -> dict[str, np.nd
 
 register_source(Source(
     name="mnist", prepare=prepare_mnist, spatial_dims=2, channels=1, files=MNIST_FILES,
+    licence="CC BY-SA 3.0 (MNIST, LeCun, Cortes and Burges, as stated on its original page)",
     params_schema={"type": "object", "additionalProperties": False,
                    "properties": {"n_val": {"type": "integer", "minimum": 1, "default": 12000},
                                   "split_seed": {"type": "integer", "default": 42}}},

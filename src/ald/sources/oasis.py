@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from ..acquire import RemoteFile, archive_bounds_problem, verify_official
-from . import SPLITS, Source, register_source
+from . import SPLITS, Source, fit_to_size, register_source
 
 OASIS_TAR = "neurite-oasis.v1.0.tar"
 OASIS_FILES = {OASIS_TAR: RemoteFile(
@@ -203,9 +203,13 @@ def nifti_header(path: Path):
     raise VolumeFileError(f"{path}: not a NIfTI file (header starts {head[:4].hex()})")
 
 
-def check_volume_header(path: Path) -> None:
+NOT_OFFICIAL = "The file is corrupt or not an official volume: fetch the archive again."
+
+
+def check_volume_header(path: Path, fix: str = NOT_OFFICIAL) -> None:
     """Refuse a volume whose header asks for more voxels than MAX_VOXELS, or more data than the file can hold
-    (its size, or GZIP_MAX_RATIO times it once decompressed), before anything is allocated."""
+    (its size, or GZIP_MAX_RATIO times it once decompressed), before anything is allocated; ``fix`` ends the
+    message."""
     import nibabel
 
     try:
@@ -227,19 +231,19 @@ def check_volume_header(path: Path) -> None:
         if needed <= available:
             return
         problem = f"shape {shape} of {dtype} needs {needed:.0f} bytes, more than the file can hold ({available})"
-    raise VolumeFileError(f"{path}: the header's {problem}; refused before reading its data. The file is corrupt or "
-                          f"not an official volume: fetch the archive again.")
+    raise VolumeFileError(f"{path}: the header's {problem}; refused before reading its data. {fix}")
 
 
-def read_volume(path: Path) -> np.ndarray:
-    """A 3-D float32 volume in [0, 1]; ValueError (naming the file) if the file holds anything else."""
+def load_nifti(path: Path, fix: str = NOT_OFFICIAL) -> np.ndarray:
+    """A 3-D float32 volume of a NIfTI-1 or -2 file, its header checked first (``check_volume_header``);
+    VolumeFileError (naming the file, ending with ``fix``) if it is unreadable or not 3-D."""
     import nibabel  # here, not at the top: every import of ald.sources would pay for it
 
     path = Path(path)
     nibabel_errors = (nibabel.filebasedimages.ImageFileError, nibabel.spatialimages.HeaderDataError,
                       nibabel.spatialimages.ImageDataError)
     try:
-        check_volume_header(path)
+        check_volume_header(path, fix)
         volume = np.asarray(nibabel.load(path).dataobj, dtype=np.float32)
     except VolumeFileError:
         raise
@@ -249,6 +253,12 @@ def read_volume(path: Path) -> np.ndarray:
         volume = volume[..., 0]
     if volume.ndim != 3:
         raise VolumeFileError(f"{path}: shape {volume.shape} is not a 3-D volume")
+    return volume
+
+
+def read_volume(path: Path) -> np.ndarray:
+    """A 3-D float32 volume in [0, 1]; ValueError (naming the file) if the file holds anything else."""
+    volume = load_nifti(path)
     low, high = float(volume.min()), float(volume.max())
     if low < 0 or high > 1 + 1e-3 or not np.isfinite(volume).all():
         raise VolumeFileError(f"{path}: intensities in [{low:g}, {high:g}], not [0, 1]")
@@ -262,12 +272,7 @@ def resample_cube(volume: np.ndarray, size: int) -> np.ndarray:
     scan. Area averaging is the anti-aliased downsampling (trilinear at 224 -> 32 would skip 6 of every 7
     voxels), and as a mean of values in [0, 1] it stays in [0, 1].
     """
-    import torch
-
-    edge = max(volume.shape)
-    cube = np.pad(volume, [((edge - n) // 2, edge - n - (edge - n) // 2) for n in volume.shape])
-    resampled = torch.nn.functional.interpolate(torch.from_numpy(cube)[None, None], size=(size,) * 3, mode="area")
-    return resampled[0, 0].numpy()
+    return fit_to_size(volume[None], size, "pad")[0]
 
 
 def subject_of(session: str) -> str:
@@ -316,6 +321,7 @@ def prepare_oasis(raw_dir: Path, size: int, n_val: int, n_test: int, split_seed:
 
 register_source(Source(
     name="oasis", prepare=prepare_oasis, spatial_dims=3, channels=1, files=OASIS_FILES, labelled=False, terms=TERMS,
+    licence="the OASIS Data Use Agreement (http://oasis-brains.org/#access)",
     params_schema={"type": "object", "additionalProperties": False, "properties": {
         "accept_terms": {"type": "boolean", "default": False,
                          "description": f"true: you accept the data's terms ({TERMS})"},
