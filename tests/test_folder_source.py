@@ -314,3 +314,11 @@ training: {{epochs: 2, max_train_items: 128, threads: 1, device: cpu}}
     metrics = json.loads((tmp_path / "results/metrics/mine/C4/ald/seed1.json").read_text())
     assert metrics["identity"]["paper_row"] is None and metrics["n_test_pairs"] == 45
     assert (tmp_path / "data/prepared/folder.npz").is_file()
+    # ... then turns one of the PNGs by 90 degrees with the run it trained, as the README shows
+    turned = tmp_path / "turned.png"
+    run = subprocess.run([sys.executable, "-m", "ald.cli", "transform", "--run", str(tmp_path / "results/models/mine/C4/ald/seed1"),
+                          "--input", str(tmp_path / "my_pngs/img0000.png"), "--out", str(turned), "--angle", "90"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with Image.open(tmp_path / "my_pngs/img0000.png") as source, Image.open(turned) as out:
+        assert out.size == source.size and out.mode == source.mode

@@ -41,10 +41,17 @@ def released_runs(root: Path = Path(".")) -> list[Path]:
     return [Path(run) for run in yaml.safe_load((root / TRACKED).read_text())["released"]]
 
 
+RULE_OF = {"claims": "make_claims", "summary": "make_summary"}  # every other target is a table (make_table)
+
+
 def rebuild_commands(root: Path = Path(".")) -> list[str]:
-    """The Snakemake arguments that rebuild each tracked set from its tracked files (targets first:
-    --configfile takes every word after it)."""
-    return [" ".join(entry["targets"]) + " " + entry["options"] for entry in tracked_sets(root)]
+    """The Snakemake arguments that rebuild each tracked set from its tracked files: its targets (first:
+    --configfile takes every word after it), its options, and only the rules of its targets, forced."""
+    commands = []
+    for entry in tracked_sets(root):
+        rules = " ".join(dict.fromkeys(RULE_OF.get(target, "make_table") for target in entry["targets"]))
+        commands.append(f"{' '.join(entry['targets'])} {entry['options']} --allowed-rules {rules} --forcerun {rules}")
+    return commands
 
 
 def demoted(markdown: str, levels: int = 2) -> str:
