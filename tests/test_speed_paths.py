@@ -24,26 +24,39 @@ def images(spatial_dims: int, n: int = 12, side: int = 8, channels: int = 1) -> 
     return np.random.default_rng(0).integers(0, 256, (n, channels, *[side] * spatial_dims), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("model_kind", ["ald", "galr"])
-@pytest.mark.parametrize("group_name", ["C4", "SO2"])
-def test_one_encoder_pass_gives_the_two_pass_step(model_kind, group_name):
-    """Encoding [x; T_g(x)] at once, the target half detached: the same losses and gradients in fp32."""
+def step_of(spec: dict, group_name: str, one_pass: bool = False):
+    """One fp32 step's loss terms, prediction and parameter gradients on a fixed batch, from a fixed init."""
     group = get_group(group_name)
-    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    x = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(2)) * 2 - 1
     g = group.sample(8, torch.Generator().manual_seed(1))
     tx = group.act(g, x, fill=-1.0)
-    grads = []
-    for one_pass in (False, True):
-        torch.manual_seed(0)
-        model = build_model({"kind": model_kind}, group, in_channels=1, spatial_dims=2, image_size=28)
-        terms, prediction = split_action_losses(model, x, tx, g, one_pass=one_pass)
-        model.total_loss(terms).backward()
-        grads.append(([float(v.detach()) for v in terms.values()], prediction.detach(),
-                      {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
-    (terms_a, pred_a, grad_a), (terms_b, pred_b, grad_b) = grads
+    torch.manual_seed(0)
+    model = build_model(spec, group, in_channels=1, spatial_dims=2, image_size=28)
+    terms, prediction = split_action_losses(model, x, tx, g, one_pass=one_pass)
+    model.total_loss(terms).backward()
+    return ([float(v.detach()) for v in terms.values()], prediction.detach(),
+            {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+
+
+@pytest.mark.parametrize("spec", [{"kind": "ald"}, {"kind": "ald", "mask_grad_from_target": False}, {"kind": "galr"}],
+                         ids=str)
+@pytest.mark.parametrize("group_name", ["C4", "SO2"])
+def test_one_encoder_pass_gives_the_two_pass_step(spec, group_name):
+    """Encoding [x; T_g(x)] at once, the target half detached: the same losses and gradients in fp32."""
+    (terms_a, pred_a, grad_a), (terms_b, pred_b, grad_b) = (step_of(spec, group_name, p) for p in (False, True))
     assert np.allclose(terms_a, terms_b, rtol=0, atol=1e-6) and torch.allclose(pred_a, pred_b, atol=1e-6)
     assert grad_a.keys() == grad_b.keys() and len(grad_a) > 4
     assert all(torch.allclose(grad_a[n], grad_b[n], rtol=1e-5, atol=1e-6) for n in grad_a)
+
+
+@pytest.mark.parametrize("group_name", ["C4", "SO2"])
+def test_the_target_split_reaches_the_mask_and_nothing_else(group_name):
+    """mask_grad_from_target changes the mask logits' gradient only: the target's encoding is stopped either way."""
+    terms_on, _, grad_on = step_of({"kind": "ald"}, group_name)
+    terms_off, _, grad_off = step_of({"kind": "ald", "mask_grad_from_target": False}, group_name)
+    assert terms_on == terms_off and grad_on.keys() == grad_off.keys()
+    assert all(torch.equal(grad_on[n], grad_off[n]) for n in grad_on if n != "mask_logits")
+    assert (grad_on["mask_logits"] - grad_off["mask_logits"]).abs().max() > 1e-7
 
 
 @pytest.mark.parametrize("device", DEVICES)

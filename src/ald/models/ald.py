@@ -30,6 +30,9 @@ class ALD(SplitActionLosses, ConvGroupActionModel):
     """A learned per-channel mask splits the latent; the group acts on the variant part only.
 
     ``latent_rms_norm``: our stabiliser for continuous groups (``backbone.rms_normalise``).
+    ``mask_grad_from_target``: whether the mask logits also get gradients through the split of the
+    stop-gradient target (the paper's Algorithm 1, line 8; the default); false runs the whole target
+    branch, mask included, under no-grad.
     """
 
     kind = "ald"
@@ -38,12 +41,15 @@ class ALD(SplitActionLosses, ConvGroupActionModel):
         **backbone_params_schema(loss_names),
         "tau": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
         "latent_rms_norm": {"type": "boolean"},
+        "mask_grad_from_target": {"type": "boolean"},
     }
 
-    def __init__(self, group: Group, tau: float = 0.5, latent_rms_norm: bool = False, **backbone):
+    def __init__(self, group: Group, tau: float = 0.5, latent_rms_norm: bool = False,
+                 mask_grad_from_target: bool = True, **backbone):
         super().__init__(group, **backbone)  # encoder and decoder first: the authors' initialisation order
         self.tau = tau
         self.latent_rms_norm = latent_rms_norm
+        self.mask_grad_from_target = mask_grad_from_target
         self.mask_logits = nn.Parameter(torch.randn(self.latent_channels) * 0.1)
 
     def mask(self) -> torch.Tensor:

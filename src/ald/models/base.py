@@ -107,6 +107,8 @@ def split_action_losses(model: GroupActionModel, x, tx, g, one_pass: bool = Fals
     the targets being the same model run on T_g(x) with no gradient, as the authors' code does.
     ``one_pass`` encodes [x; T_g(x)] in one call and detaches the second half: the same step, with fewer,
     larger kernels but a backward pass over both halves (slower on a CPU; docs/speed.md).
+    Only the target's encoding is stopped, as in the paper's Algorithm 1 (lines 5 and 8): a learned split
+    gets gradients through the target's split too, unless the model's ``mask_grad_from_target`` is off.
     """
     if one_pass:
         z, z_target = model.encode(torch.cat([x, tx])).split(len(x))
@@ -115,7 +117,9 @@ def split_action_losses(model: GroupActionModel, x, tx, g, one_pass: bool = Fals
         z = model.encode(x)
         with torch.no_grad():
             z_target = model.encode(tx)
-    (z_v, z_i), (target_v, target_i) = model.split(z), model.split(z_target)
+    z_v, z_i = model.split(z)
+    with torch.set_grad_enabled(torch.is_grad_enabled() and model.mask_grad_from_target):
+        target_v, target_i = model.split(z_target)
     z_v_g = model.group.act(g, z_v)
     prediction = model.decode(z_i + z_v_g)
     mse = nn.functional.mse_loss
@@ -124,6 +128,8 @@ def split_action_losses(model: GroupActionModel, x, tx, g, one_pass: bool = Fals
 
 class SplitActionLosses:
     """``split_action_losses`` as a model's loss terms; its validation prediction comes from the same pass."""
+
+    mask_grad_from_target = True
 
     def loss_terms(self, x, tx, g):
         return split_action_losses(self, x, tx, g)[0]
