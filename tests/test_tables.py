@@ -111,6 +111,9 @@ def test_table1_has_the_papers_six_columns_first_then_a_model_and_a_dataset_of_o
     assert "headed '<model> (ours only)'" in md and "in it: GALR, Ours, ald_small (ours only)" in md
     csv = pd.read_csv(paths[1])
     assert csv[csv["model"] == "ald_small"]["paper_column"].isna().all() and len(csv) == 2 * 3 * 4
+    parameters = make_table("parameters", plan.parameter_rows(), [], [tmp_path / "parameters.md"])
+    assert list(parameters["model"]) == ["galr", "ald", "ald_small"]  # in Table 1's order
+    assert list(parameters["paper column"]) == ["GALR", "Ours", "ours only"]
 
 
 def test_models_that_share_a_paper_column_each_keep_their_cells(tmp_path):

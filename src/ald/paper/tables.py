@@ -318,7 +318,8 @@ def parameter_table(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = pd.DataFrame(rows)
     order = {m: i for i, m in enumerate(table1_layout(model_columns(frame)).values())}
     frame = frame.sort_values(["model", "group", "data"], key=lambda c: c.map(order) if c.name == "model" else c)
-    shown = frame.assign(parameters=frame["parameters"].map("{:,}".format))
+    shown = frame.assign(parameters=frame["parameters"].map("{:,}".format),
+                         paper_column=frame["paper_column"].fillna(OURS_ONLY))
     return frame, shown.rename(columns=lambda c: c.replace("_", " "))
 
 
