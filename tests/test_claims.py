@@ -16,8 +16,9 @@ from ald.training import TrainSpec, train
 
 
 def table1(cells):
-    """cells: (dataset, group, paper_column, metric, mean, std, paper) rows."""
-    return pd.DataFrame(cells, columns=["dataset", "group", "paper_column", "metric", "mean", "std", "paper"])
+    """cells: (dataset, group, paper_column, metric, mean, std, paper) rows; each column's model is named by it."""
+    frame = pd.DataFrame(cells, columns=["dataset", "group", "paper_column", "metric", "mean", "std", "paper"])
+    return frame.assign(model=frame["paper_column"].str.lower())
 
 
 def evidence(**parts):
@@ -59,6 +60,15 @@ def test_claim_a_ald_beats_every_baseline():
 def test_claim_b_only_reads_galr():
     frame = table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("GALR", 31.0, rmse=0.02) + rows_for("EquivNR", 20.0, rmse=0.2))
     assert claims.beats({"GALR"}, "GALR")(evidence(table1=frame)).verdict == FAILS
+
+
+def test_a_model_of_our_own_is_no_baseline_of_claim_a(tmp_path):
+    """A model without a paper column, better than ALD, is never a rival: claim a reads the paper's columns only."""
+    own = table1(rows_for(None, 40.0, rmse=0.01)).assign(model="ald_big")
+    frame = pd.concat([table1(rows_for("Ours", 30.0, rmse=0.03) + rows_for("GALR", 25.0, rmse=0.05)), own])
+    frame.to_csv(tmp_path / "table1.csv", index=False)  # as the claims read it: an empty paper_column
+    result = claims.beats(None, "baseline")(claims.load_evidence({"table1": tmp_path / "table1.csv"}, {}, {}))
+    assert result.verdict == HOLDS and "2 of 2" in result.ours and not any("ald_big" in line for line in result.details)
 
 
 def probe_table(z, z_v, z_i, probe="linear", on="T_g(x)"):

@@ -141,7 +141,7 @@ def test_a_new_model_kind_trains_evaluates_and_probes(tmp_path, glyph_npz, regis
     assert all(e["parts"]["z_v"] == e["parts"]["z"] for e in probes["probes"])
 
     config = yaml.safe_load((REPO / "config.yaml").read_text())  # the config takes the kind and its parameters
-    config["models"]["toy"] = {"paper_column": "EquivNR", "params": {"kind": "toy_autoencoder", "width": 6}}
+    config["models"]["toy"] = {"params": {"kind": "toy_autoencoder", "width": 6}}  # a model of our own: no paper column
     assert Plan(config).model_params("toy", "C4") == {"kind": "toy_autoencoder", "width": 6}
     config["models"]["toy"]["params"]["depth"] = 2
     with pytest.raises(ValueError, match="models.toy.params.depth: unknown key; allowed here: kind, width"):

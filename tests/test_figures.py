@@ -203,7 +203,7 @@ def test_figure3_draws_the_paper_value_as_one_point_at_its_tau(drawn, tmp_path, 
     accuracy = drawn[-1].axes[0]
     paper = [line for line in accuracy.lines if "paper" in line.get_label()]
     assert len(paper) == 1 and "paper, $\\tau$ 0.5" in paper[0].get_label()
-    assert list(paper[0].get_xdata()) == [PAPER_TAU] and list(paper[0].get_ydata()) == [TABLE3["RBMN"]["z_v"][0]]
+    assert list(paper[0].get_xdata()) == [PAPER_TAU] and list(paper[0].get_ydata()) == [TABLE3["RBMN"]["z_v"]["accuracy"]]
     assert not accuracy.get_lines()[0].get_label().startswith("paper")  # ours, a line over every tau
     assert len(accuracy.lines[0].get_xdata()) == 3
 

@@ -88,6 +88,10 @@ def test_command_line_strings_become_booleans_and_numbers():
     ({"models__ald__params__kind": "beta_vae"}, "models.ald.params.kind: unknown model kind 'beta_vae'"),
     ({"tau_sweep__datasets": ["rotated_fashion"]}, "tau_sweep.datasets: 'rotated_fashion' is not configured under `datasets`"),
     ({"sources__mnist__n_vla": 3}, "sources.mnist.n_vla: unknown key"),
+    ({"models__ald__paper_column": "ALD"}, "models.ald.paper_column: 'ALD' is not one of ['EquivNR', 'InfoGAN-CR', "
+                                           "'CausalVAE', 'MAGANet', 'GALR', 'Ours', None]"),
+    ({"datasets__rotated_mnist__paper_row": "MNIST"}, "datasets.rotated_mnist.paper_row: 'MNIST' is not one of "
+                                                      "['RMNIST', 'RBMN', 'Adrenals', 'Brains', 'Airplanes', None]"),
 ])
 def test_each_problem_is_one_line_naming_key_and_fix(changes, expected):
     problems = problems_of(config_with(**changes))
@@ -269,3 +273,13 @@ def test_not_run_leaves_runs_out_with_the_first_matching_reason():
     assert plan.figure_left_out("figure5") == ["adrenal: needs a GPU", "rotated_blocked_mnist: no checkpoint"]
     assert "Not shown: adrenal: needs a GPU" in plan.figure_note("figure5")
     assert not any("adrenal" in key for key in plan.claims_checks())
+
+
+def test_a_model_without_a_paper_column_is_a_model_of_our_own():
+    """paper_column is optional: such a model trains like any other, its runs carry no paper column."""
+    models = {**CONFIG["models"], "ald_small": {"params": {"kind": "ald", "latent_channels": 16}}}
+    plan = Plan(config_with(models=models))
+    assert plan.identity(Run("rotated_mnist", "C4", "ald_small", 42))["paper_column"] is None
+    assert plan.identity(Run("rotated_mnist", "C4", "ald", 42))["paper_column"] == "Ours"
+    assert any("headed '<model> (ours only)'" in note for note in plan.table_notes("table1"))
+    assert not any("(ours only)" in note for note in Plan(copy.deepcopy(CONFIG)).table_notes("table1"))

@@ -3,8 +3,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from ald.paper import values as paper_values
+from ald.plan import Plan
 from ald.metrics import rmse_on_model_scale
 from ald.paper.tables import METRICS, PROBE_INPUTS, load_metrics, make_table, table1, table1_display, write_table
 
@@ -65,6 +67,64 @@ def test_table1_has_a_column_per_paper_model_and_marks_the_best(tmp_path):
     assert rmse["GALR"] == "0.400 ± 0.000 (paper 0.280; +0.120)"
     unit = shown[shown.metric == "RMSE [0,1]"].iloc[0]
     assert unit["Ours"] == "0.100 ± 0.000 ★ (paper —)" and unit["GALR"] == "0.200 ± 0.000 (paper —)"
+
+
+def metrics_files(tmp_path, plan: Plan) -> list:
+    """A metrics file for each of the plan's Table 1 runs, labelled by the plan as a run's would be (made-up scores:
+    PSNR 20 + the run's place in the plan)."""
+    paths = []
+    for i, run in enumerate(plan.main_runs()):
+        path = tmp_path / f"{run.dataset}_{run.group}_{run.model}_{run.seed}.json"
+        path.write_text(json.dumps({"identity": plan.identity(run), "psnr": 20.0 + i, "ssim": 0.9, "rmse": 0.1,
+                                    "n_variant_channels": 32}))
+        paths.append(path)
+    return paths
+
+
+def own_model_and_dataset_plan(**models) -> Plan:
+    """The paper's config on Rotated MNIST under C4 with two seeds, plus ``models`` and a dataset of our own
+    (no paper_row): MNIST with a 5x5 occluder."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["models"].update(models)
+    config["datasets"]["mnist_blocked5"] = {"source": "mnist", "recipe": {"kind": "occluder", "size": 5}}
+    config.update(only_datasets=["rotated_mnist", "mnist_blocked5"], only_models=["ald", "galr", *models],
+                  groups=["C4"], seeds=[1, 2])
+    return Plan(config)
+
+
+def test_table1_has_the_papers_six_columns_first_then_a_model_and_a_dataset_of_our_own(tmp_path):
+    """A seventh model (no paper_column) gets a column of its own after the paper's six; a dataset with no
+    paper_row gets rows whose paper values are all —; ★ is over all our models."""
+    plan = own_model_and_dataset_plan(ald_small={"params": {"kind": "ald", "hidden_channels": 8, "latent_channels": 16}})
+    paths = [tmp_path / "table1.md", tmp_path / "table1.csv"]
+    shown = make_table("table1", metrics_files(tmp_path, plan), plan.table_notes("table1"), paths)
+    assert list(shown.columns[5:]) == [*paper_values.TABLE1_MODELS, "ald_small (ours only)"]
+    assert list(shown["dataset"].unique()) == ["rotated_mnist", "mnist_blocked5"]
+    psnr = shown[shown.metric == "PSNR"].set_index("dataset")
+    # runs in plan order: per dataset, ald, galr, ald_small with seeds 1 and 2 -> PSNR 20 + i
+    assert psnr.loc["rotated_mnist", "ald_small (ours only)"] == "24.50 ± 0.71 ★ (paper —)"
+    assert psnr.loc["rotated_mnist", "Ours"] == "20.50 ± 0.71 (paper 30.61 ★; -10.11)"
+    assert psnr.loc["mnist_blocked5", "paper row"] == "—" and psnr.loc["mnist_blocked5", "EquivNR"] == "—"
+    assert psnr.loc["mnist_blocked5", "GALR"] == "28.50 ± 0.71 (paper —)"
+    assert psnr.loc["mnist_blocked5", "ald_small (ours only)"] == "30.50 ± 0.71 ★ (paper —)"
+    md = paths[0].read_text()
+    assert "headed '<model> (ours only)'" in md and "in it: GALR, Ours, ald_small (ours only)" in md
+    csv = pd.read_csv(paths[1])
+    assert csv[csv["model"] == "ald_small"]["paper_column"].isna().all() and len(csv) == 2 * 3 * 4
+    parameters = make_table("parameters", plan.parameter_rows(), [], [tmp_path / "parameters.md"])
+    assert list(parameters["model"]) == ["galr", "ald", "ald_small"]  # in Table 1's order
+    assert list(parameters["paper column"]) == ["GALR", "Ours", "ours only"]
+
+
+def test_models_that_share_a_paper_column_each_keep_their_cells(tmp_path):
+    """Two models in the Ours column: neither overwrites the other; each shows the paper's value of that column."""
+    plan = own_model_and_dataset_plan(ald_rms={"paper_column": "Ours", "params": {"kind": "ald", "latent_rms_norm": True}})
+    shown = make_table("table1", metrics_files(tmp_path, plan), [], [tmp_path / "table1.md"])
+    assert list(shown.columns[5:]) == ["EquivNR", "InfoGAN-CR", "CausalVAE", "MAGANet", "GALR", "ald (Ours)",
+                                       "ald_rms (Ours)"]
+    psnr = shown[(shown.metric == "PSNR") & (shown.dataset == "rotated_mnist")].iloc[0]
+    assert psnr["ald (Ours)"] == "20.50 ± 0.71 (paper 30.61 ★; -10.11)"
+    assert psnr["ald_rms (Ours)"] == "24.50 ± 0.71 ★ (paper 30.61 ★; -6.11)"
 
 
 def test_cells_with_a_collapsed_gan_are_marked_and_explained(tmp_path):

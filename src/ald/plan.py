@@ -29,6 +29,8 @@ from .groups import GROUPS
 from .models import MODELS, build_model
 from .pairs import RECIPES
 from .paper import FIGURES, RENDERED_FIGURES, TABLES
+from .paper import values as paper_values
+from .paper.tables import OURS_ONLY, column_headers
 from .registry import fill_defaults
 from .sources import SOURCES, TermsNotAccepted, check_terms
 
@@ -306,10 +308,20 @@ def config_file_problems(path) -> list[str]:
     return []
 
 
+def config_schema() -> dict:
+    """The config's JSON schema: ``config.schema.yaml``, with the paper's rows and columns that a dataset's
+    ``paper_row`` and a model's ``paper_column`` may name taken from the paper's values (null: ours only)."""
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    entry = lambda section: schema["properties"][section]["additionalProperties"]["properties"]
+    entry("datasets")["paper_row"]["enum"] = [*paper_values.paper_rows(), None]
+    entry("models")["paper_column"]["enum"] = [*paper_values.TABLE1_MODELS, None]
+    return schema
+
+
 def validated(config: dict, config_files=()) -> dict:
     """A checked copy of ``config`` with every default filled in; raises ConfigError listing every problem
     (``config_files``: the files it was merged from, checked for keys given twice)."""
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = config_schema()
     config = fill_defaults(coerce_registered(coerce_strings(copy.deepcopy(config), schema)), schema)
     problems = [p for path in config_files for p in config_file_problems(path)]
     problems += schema_problems(config, schema)
@@ -817,6 +829,20 @@ class Plan:
         return (f"Settings: preset {self.config['preset']}; {t['epochs']} epochs; seeds {', '.join(map(str, seeds))}; "
                 f"{sizes}; precision {t['precision']}, device {t['device']} as asked (each run.json names what it used).")
 
+    def column_headers(self, models: list[str]) -> dict[str, str]:
+        """Table 1's header of each of ``models`` (``ald.paper.tables.column_headers``)."""
+        return column_headers({m: self.config["models"][m]["paper_column"] for m in models})
+
+    def own_columns_note(self) -> list[str]:
+        """Table 1's note on columns that are not one paper column each: models of our own, or sharing a column."""
+        headers = self.column_headers(self.models)
+        if all(self.config["models"][m]["paper_column"] == h for m, h in headers.items()):
+            return []
+        return [f"After the paper's six columns: each model without a paper column (models.<name>.paper_column not "
+                f"set), headed '<model> ({OURS_ONLY})', whose cells show the paper's value as —. Models that share a "
+                "paper column each have their own column, headed '<model> (<paper column>)' in the paper's place, "
+                "each beside that column's paper value."]
+
     def table_header(self, table: str) -> list[str]:
         if table == "parameters":
             return [f"Settings: preset {self.config['preset']}; every configured model, counted as built."]
@@ -895,7 +921,7 @@ class Plan:
                       "(it shows it only in Figure 4)." for d in self.datasets
                       if c["datasets"][d]["paper_row"] == "Airplanes"]
             left_out = [m for m in c["models"] if m not in self.models]
-            columns = lambda names: ", ".join(sorted({c["models"][m]["paper_column"] for m in names}))
+            columns = lambda names: ", ".join(sorted(set(self.column_headers(names).values())))
             notes.append(
                 "One column per model in the paper's order; each cell is ours (mean ± std) with the paper's "
                 "value and ours − paper in brackets. ★ marks the best of the row among our models and, "
@@ -903,6 +929,7 @@ class Plan:
                 f"in this table (in it: {columns(self.models)}"
                 + (f"; configured but left out by only_models: {columns(left_out)}" if left_out else "") + ")."
             )
+            notes += self.own_columns_note()
         if table == "table2":
             weights = ", ".join(f"{v}: {w}" for v, w in c["ablations"]["variants"].items())
             notes.append(f"Variants (loss weights overriding the model's): {weights}; 'both' is the full method.")

@@ -14,6 +14,7 @@ below it the details: the rule and every comparison behind the row, each naming 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -87,22 +88,23 @@ def count(outcomes: list[bool]) -> str:
 # (a), (b): ALD against the baselines in Table 1
 
 
+BASELINES = set(paper_values.TABLE1_MODELS) - {"Ours"}  # the paper's baseline columns
+
+
 def ours_vs(table1: pd.DataFrame | None, rivals: set[str] | None) -> tuple[list[bool], list[str]]:
-    """One outcome per Table 1 row (dataset, group, metric) and rival column with a run: Ours better? And a line
-    per comparison with both models' mean ± std, those where ALD is not better first."""
+    """One outcome per Table 1 row (dataset, group, metric), model in the Ours column and model in a rival column
+    with a run: Ours better? And a line per comparison with both models' mean ± std, those where ALD is not better
+    first. Models of our own (no paper column) are no paper baseline: never a rival."""
     outcomes, losses, wins = [], [], []
     if table1 is None:
         return outcomes, losses
     for (dataset, group, metric), block in table1.groupby(["dataset", "group", "metric"], sort=False):
         if paper_metric(metric) is None:  # RMSE [0,1]: the [-1, 1] row, halved; counted once
             continue
-        cells = {r["paper_column"]: r for _, r in block.iterrows()}
-        if "Ours" not in cells:
-            continue
-        ours = cells["Ours"]
-        for column, rival in cells.items():
-            if column == "Ours" or (rivals is not None and column not in rivals):
-                continue
+        ours_rows = block[block["paper_column"] == "Ours"].iterrows()
+        rival_rows = block[block["paper_column"].isin(BASELINES if rivals is None else rivals)].iterrows()
+        for (_, ours), (_, rival) in itertools.product(ours_rows, rival_rows):
+            column = rival["paper_column"]
             won = better(ours["mean"], ours["std"], rival["mean"], rival["std"], metric)
             outcomes.append(won)
             spread = format_value(pooled_std(ours["std"], rival["std"]), metric)
@@ -117,8 +119,7 @@ def paper_ours_vs(rivals: set[str] | None) -> list[bool]:
     """The same comparison on the paper's Table 1 (no spread given: means decide)."""
     outcomes = []
     for row, metrics in paper_values.TABLE1.items():
-        for metric, numbers in metrics.items():
-            cells = dict(zip(paper_values.TABLE1_MODELS, numbers))
+        for metric, cells in metrics.items():
             for column, value in cells.items():
                 if column != "Ours" and (rivals is None or column in rivals):
                     outcomes.append(better(cells["Ours"], 0.0, value, 0.0, metric))
@@ -171,7 +172,7 @@ def accuracies(table3: pd.DataFrame) -> dict[tuple[str, ...], dict[str, float]]:
 
 
 def probe_rule(evidence: Evidence) -> Verdict:
-    paper = {row: {p: v[0] for p, v in parts.items()} for row, parts in paper_values.TABLE3.items()}
+    paper = {row: {p: v["accuracy"] for p, v in parts.items()} for row, parts in paper_values.TABLE3.items()}
     paper_outcomes = [probe_pattern(acc) for acc in paper.values()]
     paper_text = f"{count(paper_outcomes)} rows fit (Table 3)"
     paper_lines = tuple(probe_line(row, acc) for row, acc in paper.items())
@@ -243,7 +244,7 @@ def ablation_lines(name: str, block: pd.DataFrame, metric: str = "PSNR") -> list
 def ablation_rule(evidence: Evidence) -> Verdict:
     paper_outcomes, paper_lines = [], []
     for row, variants in paper_values.TABLE2.items():  # no spread printed: the means decide
-        frame = pd.DataFrame([{"variant": v, "metric": "PSNR", "mean": numbers[0], "std": math.nan}
+        frame = pd.DataFrame([{"variant": v, "metric": "PSNR", "mean": numbers["PSNR"], "std": math.nan}
                               for v, numbers in variants.items()])
         paper_outcomes.append(joint_is_best(frame))
         paper_lines += ablation_lines(row, frame)
@@ -307,13 +308,13 @@ def fits(psnr: float, rmse: float, high: float, scale: float = 1.0) -> bool:
 
 def rmse_rule(evidence: Evidence) -> Verdict:
     """Holds when each of the paper's rows, within rounding, has an RMSE/implied ratio between 1 and our largest."""
-    paper = {row: (m["PSNR"][-1], m["RMSE"][-1]) for row, m in paper_values.TABLE1.items()}
+    paper = {row: (m["PSNR"]["Ours"], m["RMSE"]["Ours"]) for row, m in paper_values.TABLE1.items()}
     paper_text = "ratio " + ", ".join(f"{r} {rmse_over_implied(p, e):.2f}" for r, (p, e) in paper.items())
     paper_lines = tuple(f"{r}: the paper's ALD (Ours) PSNR {format_value(p, 'PSNR')}, RMSE {format_value(e, 'RMSE [-1,1]')}: "
                         f"RMSE / 10^(-PSNR/20) {rmse_over_implied(p, e):.2f}" for r, (p, e) in paper.items())
     if evidence.table1 is None:
         return Verdict(UNTESTABLE + ": no Table 1", "—", paper_text, (), paper_lines)
-    wide = evidence.table1.pivot_table(index=["dataset", "group", "paper_column"], columns="metric", values="mean")
+    wide = evidence.table1.pivot_table(index=["dataset", "group", "model"], columns="metric", values="mean")
     ours = [rmse_over_implied(p, r) for p, r in zip(wide["PSNR"], wide["RMSE [0,1]"])]
     high = max(ours)
     outcomes = [fits(p, e, high) for p, e in paper.values()]

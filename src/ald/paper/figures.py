@@ -168,7 +168,7 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note:
         acc_ax.plot(taus, z, "--", color=color, alpha=0.7, label=f"{dataset}: $z$ (ours)")
         paper_row = rows[0]["identity"]["paper_row"]
         if paper_row in TABLE3:  # a value at the paper's threshold only, so one point, not a line across every tau
-            acc_ax.plot([PAPER_TAU], [TABLE3[paper_row]["z_v"][0]], "*", ms=12, color=color, markeredgecolor="black",
+            acc_ax.plot([PAPER_TAU], [TABLE3[paper_row]["z_v"]["accuracy"]], "*", ms=12, color=color, markeredgecolor="black",
                         label=f"{dataset}: paper, $\\tau$ {PAPER_TAU} ({paper_row} $z_v$, Table 3)")
         frac_ax.plot(taus, [r["n_variant_channels"] / r["n_channels"] for r in rows], "o-", color=color, label=dataset)
     probe = first_probe(rows[0])

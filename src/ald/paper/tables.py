@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ METRICS = (("psnr", "PSNR"), ("ssim", "SSIM"), ("rmse_pm1", "RMSE [-1,1]"), ("rm
 PROBE_INPUTS = {"tx": "T_g(x)", "x": "x"}  # probes.inputs -> how tables, claims and figures name it
 PAPER_METRIC = {"PSNR": "PSNR", "SSIM": "SSIM", "RMSE [-1,1]": "RMSE"}  # ours -> the paper's column compared
 NO_PAPER_ROW = "—"  # the paper_row of a dataset the paper has no row for (datasets.<name>.paper_row unset)
+OURS_ONLY = "ours only"  # how Table 1 heads a model the paper has no column for (models.<name>.paper_column unset)
 
 
 def paper_metric(metric: str) -> str | None:
@@ -55,11 +57,16 @@ def device_note(frame: pd.DataFrame) -> list[str]:
         return []
     if len(counts) < 2:
         return [f"Every run trained on {counts.index[0]} (device, precision; each run's run.json names them)."]
-    cells = [f"{device}: " + "; ".join(f"{dataset} {group} ({', '.join(sorted(block['paper_column'].unique()))})"
+    cells = [f"{device}: " + "; ".join(f"{dataset} {group} ({run_labels(block)})"
                                         for (dataset, group), block in runs.groupby(["dataset", "group"], sort=False))
              for device, runs in frame[frame["device"] != counts.index[0]].groupby("device", sort=True)]
     return ["Training devices or precisions differ between cells (device, precision; each run's run.json names "
             "them and its host): " + " | ".join(cells) + f" | {counts.index[0]}: every other cell."]
+
+
+def run_labels(runs: pd.DataFrame) -> str:
+    """The models of ``runs``: their paper columns, the model's name for a model of our own."""
+    return ", ".join(sorted(runs["paper_column"].fillna(runs["model"]).unique()))
 
 
 def with_left_out(frame: pd.DataFrame, left_out: list[dict], columns: dict | None = None) -> pd.DataFrame:
@@ -80,7 +87,7 @@ def aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean, sample std (ddof=1; NaN for one seed), seed count (and seeds planned) of every metric per key."""
     long = frame.melt(id_vars=keys + ["seed", "source_file", "collapsed", "not_run"], value_vars=[m for m, _ in METRICS],
                       var_name="metric")
-    grouped = long.groupby(keys + ["metric"], sort=False)
+    grouped = long.groupby(keys + ["metric"], sort=False, dropna=False)  # a model of our own has no paper_column
     stats = grouped["value"].agg(["mean", "std", "count", "size"]).rename(columns={"count": "n_seeds", "size": "n_planned"})
     stats["source_file"] = grouped["source_file"].agg(joined_sources)
     stats["n_collapsed"] = grouped["collapsed"].sum()
@@ -144,28 +151,54 @@ def table1_cell(row: pd.Series, best_ours: bool, best_paper: bool, marks: dict[s
     return f"{ours} (paper {paper})" if row["n_seeds"] == 0 else f"{ours} (paper {paper}; {row['difference']:+.{d}f})"
 
 
+def model_columns(frame: pd.DataFrame) -> dict[str, str | None]:
+    """Each model of ``frame``, in order of appearance -> its paper column (None: a model of our own)."""
+    pairs = frame.drop_duplicates("model")
+    return {m: None if pd.isna(c) else c for m, c in zip(pairs["model"], pairs["paper_column"])}
+
+
+def column_headers(columns: dict[str, str | None]) -> dict[str, str]:
+    """Table 1's header of each model (model -> its paper column or None): the paper's column where the model is
+    the only one in it, else '<model> (<paper column>)', or '<model> (ours only)' for a model of our own."""
+    shared = Counter(columns.values())
+    return {m: c if c is not None and shared[c] == 1 else f"{m} ({c or OURS_ONLY})" for m, c in columns.items()}
+
+
+def table1_layout(columns: dict[str, str | None]) -> dict[str, str | None]:
+    """Table 1's columns, header -> the model whose cells it shows (None: a paper column no model of ours is in):
+    the paper's six in its order, each once per model in it, then every other model in ``columns``' order."""
+    headers = column_headers(columns)
+    layout = {}
+    for column in paper_values.TABLE1_MODELS:
+        layout.update({headers[m]: m for m, c in columns.items() if c == column} or {column: None})
+    layout.update({headers[m]: m for m in columns if m not in layout.values()})
+    return layout
+
+
 def table1_display(stats: pd.DataFrame, marks: dict[str, str] | None = None) -> pd.DataFrame:
-    """The paper's layout: a row per dataset x group x metric, a column per model in the paper's order.
+    """The paper's layout: a row per dataset x group x metric, a column per model (``table1_layout``).
 
     Each cell: ours (mean ± std over seeds), the paper's value and ours − paper; ★ marks the best of
     the row among our models and, separately, among the paper's six; — a model we did not train.
     """
+    layout = table1_layout(model_columns(stats))
     rows = []
     for key, block in stats.groupby(["dataset", "paper_row", "group", "metric"], sort=False):
         out = dict(zip(["dataset", "paper_row", "group", "metric"], key))
         out["seeds"] = int(block["n_seeds"].max())
-        by_model = {r["paper_column"]: r for _, r in block.iterrows()}
+        by_model = {r["model"]: r for _, r in block.iterrows()}
         best_ours = best_of({m: r["mean"] for m, r in by_model.items()}, key[3])
-        paper_row = {m: table1_paper(key[1], key[3], m) for m in paper_values.TABLE1_MODELS}
-        best_paper = best_of({m: v for m, v in paper_row.items() if v is not None}, key[3])
-        for model in paper_values.TABLE1_MODELS:
+        paper_row = {c: table1_paper(key[1], key[3], c) for c in paper_values.TABLE1_MODELS}
+        best_paper = best_of({c: v for c, v in paper_row.items() if v is not None}, key[3])
+        for header, model in layout.items():
             row = by_model.get(model)
-            out[model] = "—" if row is None else table1_cell(row, model == best_ours, model == best_paper, marks)
+            out[header] = "—" if row is None else table1_cell(row, model == best_ours, row["paper_column"] == best_paper,
+                                                               marks)
         rows.append(out)
     metric_order = [name for _, name in METRICS]
     datasets = list(dict.fromkeys(stats["dataset"]))
     rows.sort(key=lambda r: (datasets.index(r["dataset"]), r["group"], metric_order.index(r["metric"])))
-    return pd.DataFrame(rows).rename(columns=lambda c: c.replace("_", " "))
+    return pd.DataFrame(rows).rename(columns={"paper_row": "paper row"})  # model names as configured
 
 
 def with_difference(stats: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -281,11 +314,12 @@ def write_table(stats: pd.DataFrame, shown: pd.DataFrame, paths: list[Path], tit
 
 
 def parameter_table(rows: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parameter counts per model, group and data layout (``ald.plan.Plan.parameter_rows``), paper order."""
+    """Parameter counts per model, group and data layout (``ald.plan.Plan.parameter_rows``), in Table 1's order."""
     frame = pd.DataFrame(rows)
-    order = {m: i for i, m in enumerate(paper_values.TABLE1_MODELS)}
-    frame = frame.sort_values(["paper_column", "group", "data"], key=lambda c: c.map(order) if c.name == "paper_column" else c)
-    shown = frame.assign(parameters=frame["parameters"].map("{:,}".format))
+    order = {m: i for i, m in enumerate(table1_layout(model_columns(frame)).values())}
+    frame = frame.sort_values(["model", "group", "data"], key=lambda c: c.map(order) if c.name == "model" else c)
+    shown = frame.assign(parameters=frame["parameters"].map("{:,}".format),
+                         paper_column=frame["paper_column"].fillna(OURS_ONLY))
     return frame, shown.rename(columns=lambda c: c.replace("_", " "))
 
 
