@@ -74,39 +74,56 @@ def model_params_schema(kind: str, partial: bool = False) -> dict:
     return object_schema(properties, () if partial else ("kind",))
 
 
+def unknown_name(key: str, name: str, registry, what: str) -> str:
+    return (f"{key}: unknown {what} {name!r}; known: {', '.join(sorted(registry))}. "
+            f"Fix: use one of them, or register a new {what} (docs/extending.md)")
+
+
 def registry_problems(config: dict) -> list[str]:
     """Names that must be registered, and the parameters each registered thing declares."""
+    return source_problems(config) + recipe_problems(config) + group_name_problems(config) + model_problems(config)
+
+
+def source_problems(config: dict) -> list[str]:
+    """Unknown sources, and each known source's parameters (its schema, then its own check)."""
     problems = []
-
-    def unknown(key, name, registry, what):
-        problems.append(f"{key}: unknown {what} {name!r}; known: {', '.join(sorted(registry))}. "
-                        f"Fix: use one of them, or register a new {what} (docs/extending.md)")
-
     for name, entry in config["sources"].items():
         if name not in SOURCES:
-            unknown(f"sources.{name}", name, SOURCES, "source")
+            problems.append(unknown_name(f"sources.{name}", name, SOURCES, "source"))
         else:
             own = schema_problems(entry, SOURCES[name].params_schema, f"sources.{name}")
             problems += own
             if SOURCES[name].check_params and not own:
                 problems += SOURCES[name].check_params(fill_defaults(copy.deepcopy(entry), SOURCES[name].params_schema))
+    return problems
+
+
+def recipe_problems(config: dict) -> list[str]:
+    """Unknown pair recipes, and each known recipe's parameters."""
+    problems = []
     for name, entry in config["datasets"].items():
         kind = entry["recipe"]["kind"]
         if kind not in RECIPES:
-            unknown(f"datasets.{name}.recipe.kind", kind, RECIPES, "pair recipe")
+            problems.append(unknown_name(f"datasets.{name}.recipe.kind", kind, RECIPES, "pair recipe"))
         else:
             schema = object_schema({"kind": {"const": kind}, **RECIPES[kind].params_schema}, ("kind",))
             problems += schema_problems(entry["recipe"], schema, f"datasets.{name}.recipe")
+    return problems
+
+
+def group_name_problems(config: dict) -> list[str]:
     group_lists = {"groups": config["groups"], "ablations.groups": config["ablations"]["groups"],
                    "tau_sweep.groups": config["tau_sweep"]["groups"], "figures.groups": config["figures"]["groups"]}
-    for key, names in group_lists.items():
-        for g in names:
-            if g not in GROUPS:
-                unknown(key, g, GROUPS, "group")
+    return [unknown_name(key, g, GROUPS, "group") for key, names in group_lists.items() for g in names if g not in GROUPS]
+
+
+def model_problems(config: dict) -> list[str]:
+    """Unknown model kinds, and each model's parameters: its own, a dataset's overrides and each group's."""
+    problems = []
     for name, entry in config["models"].items():
         kind = entry["params"]["kind"]
         if kind not in MODELS:
-            unknown(f"models.{name}.params.kind", kind, MODELS, "model kind")
+            problems.append(unknown_name(f"models.{name}.params.kind", kind, MODELS, "model kind"))
             continue
         problems += schema_problems(entry["params"], model_params_schema(kind), f"models.{name}.params")
         for dataset, dataset_entry in config["datasets"].items():
@@ -115,7 +132,7 @@ def registry_problems(config: dict) -> list[str]:
                                             f"datasets.{dataset}.model_params (for model {name})")
         for group, overrides in entry["group_params"].items():
             if group not in GROUPS:
-                unknown(f"models.{name}.group_params", group, GROUPS, "group")
+                problems.append(unknown_name(f"models.{name}.group_params", group, GROUPS, "group"))
             problems += schema_problems(overrides, model_params_schema(kind, partial=True),
                                         f"models.{name}.group_params.{group}")
     return problems
@@ -123,6 +140,14 @@ def registry_problems(config: dict) -> list[str]:
 
 def reference_problems(config: dict) -> list[str]:
     """Cross-references between sections, and datasets paired with groups that cannot act on them."""
+    problems = section_problems(config)
+    sources = {name: configured_source(config, name) for name in config["sources"]}
+    source_of = lambda dataset: sources.get(config["datasets"][dataset]["source"])
+    return problems + acting_group_problems(config, source_of) + dataset_problems(config, source_of)
+
+
+def section_problems(config: dict) -> list[str]:
+    """Names of datasets, sources and models that another section refers to but that are not configured."""
     problems = []
 
     def missing(key, name, section):
@@ -157,11 +182,15 @@ def reference_problems(config: dict) -> list[str]:
         for model in names or []:
             if model not in config["models"]:
                 missing(key, model, "models")
-    configured = set(config["datasets"])
-    sources = {name: configured_source(config, name) for name in config["sources"]}
-    source_of = lambda dataset: sources.get(config["datasets"][dataset]["source"])
+    return problems
+
+
+def acting_group_problems(config: dict, source_of) -> list[str]:
+    """Group lists a dataset is trained under of which no group acts on it (``source_of``: dataset -> its
+    configured source, or None)."""
+    problems = []
     for dataset, key, names in dataset_group_lists(config):
-        if dataset not in configured:
+        if dataset not in config["datasets"]:
             continue
         source = source_of(dataset)
         if names and source is not None and all(g in GROUPS for g in names) and not groups_acting_on(names, source):
@@ -169,6 +198,13 @@ def reference_problems(config: dict) -> list[str]:
             kind = f"{source.spatial_dims}-D" + (f" renders related by {source.rendered_group}" if source.rendered_group else "")
             fix = f"add {known}" if source.rendered_group else f"add a {source.spatial_dims}-D group ({known})"
             problems.append(f"{key}: none of {names} acts on dataset {dataset}, which is {kind}. Fix: {fix}")
+    return problems
+
+
+def dataset_problems(config: dict, source_of) -> list[str]:
+    """Datasets the tau sweep reads by probes without class labels, and named datasets whose terms are not accepted."""
+    configured = set(config["datasets"])
+    problems = []
     for dataset in [d for d in config["tau_sweep"]["datasets"] if d in configured]:
         source = source_of(dataset)
         if source and not source.labelled:
