@@ -101,13 +101,12 @@ def source_problems(config: dict) -> list[str]:
 def recipe_problems(config: dict) -> list[str]:
     """Unknown pair recipes, and each known recipe's parameters."""
     problems = []
-    for name, entry in config["datasets"].items():
-        kind = entry["recipe"]["kind"]
-        if kind not in RECIPES:
-            problems.append(unknown_name(f"datasets.{name}.recipe.kind", kind, RECIPES, "pair recipe"))
+    for name, recipe in ((name, entry["recipe"]) for name, entry in config["datasets"].items()):
+        if recipe["kind"] in RECIPES:
+            schema = object_schema({"kind": {"const": recipe["kind"]}, **RECIPES[recipe["kind"]].params_schema}, ("kind",))
+            problems += schema_problems(recipe, schema, f"datasets.{name}.recipe")
         else:
-            schema = object_schema({"kind": {"const": kind}, **RECIPES[kind].params_schema}, ("kind",))
-            problems += schema_problems(entry["recipe"], schema, f"datasets.{name}.recipe")
+            problems.append(unknown_name(f"datasets.{name}.recipe.kind", recipe["kind"], RECIPES, "pair recipe"))
     return problems
 
 
