@@ -1,4 +1,4 @@
-# Connects the library's plan (ald.plan: validation, defaults, runs, specs, targets, notes) to rules.
+# Connects the library's plan (ald.plan: validation, defaults, runs, specs, targets, the notes' facts) to rules.
 import json
 import os
 import re
