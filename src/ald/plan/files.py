@@ -32,9 +32,6 @@ class FilesMixin:
     def run_dir(self, run: Run) -> str:
         return f"{self.results}/models/{run.key}"
 
-    def run_files(self, run: Run) -> list[str]:
-        return [f"{self.run_dir(run)}/best.pt", f"{self.run_dir(run)}/run.json"]
-
     def history_file(self, run: Run) -> str:
         return f"{self.run_dir(run)}/history.csv"
 
