@@ -1,5 +1,5 @@
-"""The three extension points, used as a contributor would (docs/extending.md):
-a new dataset (source), a new group, a new model, each registered and run through the public
+"""The extension points, used as a contributor would (docs/extending.md):
+a new dataset (source), a new group, a new model, a new analysis of a trained run, each registered and run through the public
 functions (config validation, training, evaluation, probes), with no change to the library."""
 
 import csv
@@ -12,7 +12,8 @@ import torch
 import yaml
 from torch import nn
 
-from ald import groups, models, sources
+from ald import analyses, groups, models, sources
+from ald.cli import main
 from ald.evaluate import evaluate
 from ald.groups import C4, register_group
 from ald.models import GroupActionModel, register_model
@@ -26,7 +27,7 @@ from conftest import REPO
 @pytest.fixture
 def registries():
     """Registries as they were before the test, whatever the test registers."""
-    saved = [(r, dict(r)) for r in (groups.GROUPS, sources.SOURCES, models.MODELS)]
+    saved = [(r, dict(r)) for r in (groups.GROUPS, sources.SOURCES, models.MODELS, analyses.ANALYSES)]
     yield
     for registry, content in saved:
         registry.clear()
@@ -147,3 +148,38 @@ def test_a_new_model_kind_trains_evaluates_and_probes(tmp_path, glyph_npz, regis
     with pytest.raises(ValueError, match="models.toy.params.depth: unknown key; allowed here: kind, width"):
         Plan(copy.deepcopy(config))
     assert json.loads((tmp_path / "run" / "run.json").read_text())["n_parameters"] > 0
+
+
+NEW_ANALYSIS = '''
+import json
+from pathlib import Path
+
+import torch
+
+from ald.training import load_run
+
+
+def latent_sizes(run_dir, out_json, identity, test_seed):
+    run = load_run(run_dir, "cpu")
+    x = run.pairs("test", test_seed).batch(torch.tensor([0])).x
+    result = {"identity": identity, "latent_shape": list(run.model.encode(x).shape)}
+    Path(out_json).parent.mkdir(parents=True, exist_ok=True)
+    Path(out_json).write_text(json.dumps(result))
+    return result
+'''
+
+
+def test_a_new_analysis_runs_from_the_cli_into_its_own_results_folder(tmp_path, glyph_npz, registries, monkeypatch, capsys):
+    (tmp_path / "my_analysis.py").write_text(NEW_ANALYSIS)  # the contributor's one new file
+    monkeypatch.syspath_prepend(str(tmp_path))
+    analyses.register_analysis(analyses.Analysis("latent_sizes", "my_analysis:latent_sizes", "the latent's shape",
+                                                 ("latent_shape",)))
+    train(spec(glyph_npz, "C4", {"kind": "ald", "hidden_channels": 8, "latent_channels": 8}), tmp_path / "run", tmp_path / "resume.pt", log=lambda _: None)
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    out = Plan(config).analysis_file("latent_sizes", Run("rotated_mnist", "C4", "ald", 42))
+    assert out == "results/latent_sizes/rotated_mnist/C4/ald/seed42.json"
+    main(["analyse", "latent_sizes", "--run-dir", str(tmp_path / "run"), "--identity", '{"seed": 42}',
+          "--out", str(tmp_path / out), "--settings", json.dumps(analyses.ANALYSES["latent_sizes"].settings(Plan(config).config))])
+    result = json.loads((tmp_path / out).read_text())
+    assert result["identity"] == {"seed": 42} and result["latent_shape"][0] == 1
+    assert json.loads(capsys.readouterr().out) == {"latent_shape": result["latent_shape"]}

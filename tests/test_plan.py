@@ -48,6 +48,18 @@ def test_variants_and_group_params_resolve():
     assert "latent_rms_norm" not in plan.model_params("ald", "C4")
 
 
+def test_variants_are_declared_by_the_config_not_read_from_names():
+    config = config_with(ablations__variants={"no_inv": {"inv": 0.0}}, tau_sweep__taus=[0.25, 0.5])
+    plan = Plan(config)
+    assert {name: (v.parent, v.label, v.params) for name, v in plan.variants.items()} == {
+        "ald-no_inv": ("ald", "no_inv", {"loss_weights": {"inv": 0.0}}), "ald-tau0.25": ("ald", "tau0.25", {"tau": 0.25})}
+    assert plan.model_names()[-2:] == ["ald-no_inv", "ald-tau0.25"] and plan.variant_label("ald-no_inv") == "no_inv"
+    assert plan.identity(Run("rotated_mnist", "C4", "ald-no_inv", 42))["paper_column"] == "Ours"
+    # a name shaped like a variant is not one unless the config declares it
+    config["not_run"] = [{"reason": "x", "models": ["ald-inv_only"]}]
+    assert any("not_run[0].models: 'ald-inv_only' is not configured" in p for p in problems_of(config))
+
+
 def test_train_spec_carries_the_recipe_with_its_defaults():
     config = config_with(datasets__rotated_blocked_mnist__recipe={"kind": "occluder"})  # size left to its default
     spec = Plan(config).train_spec(Run("rotated_blocked_mnist", "C4", "ald", 42))

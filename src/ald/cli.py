@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from .analyses import ANALYSES
 from .paper import FIGURES, TABLES
 
 
@@ -49,28 +50,10 @@ def cmd_train(args) -> None:
     train(TrainSpec(**json.loads(args.spec)), Path(args.out), Path(args.resume), log=lambda line: print(line, flush=True))
 
 
-ANALYSES = {  # command -> (analysis in ald.evaluate, the keys of its result printed to the log)
-    "evaluate": ("evaluate_run", ("psnr", "ssim", "rmse", "diagnostics")),
-    "check": ("check_run", ("laws_psnr", "swap_fraction")),
-    "angles": ("angle_run", ("mean",)),
-}
-
-
 def cmd_analyse(args) -> None:
-    from . import evaluate
-
-    function, keys = ANALYSES[args.command]
-    result = evaluate.analyse_run(Path(args.run_dir), out_json=Path(args.out), identity=json.loads(args.identity),
-                                  analysis=getattr(evaluate, function), **json.loads(args.settings))
-    print(json.dumps({k: result[k] for k in keys}), flush=True)
-
-
-def cmd_probe(args) -> None:
-    from .probes import probe_run
-
-    result = probe_run(Path(args.run_dir), Path(args.out), identity=json.loads(args.identity), **json.loads(args.settings))
-    for entry in result["probes"]:
-        print(json.dumps({k: entry[k] for k in ("family", "input", "parts")}), flush=True)
+    analysis = ANALYSES.lookup(args.analysis)
+    shown = analysis.run(Path(args.run_dir), Path(args.out), json.loads(args.identity), json.loads(args.settings))
+    print(json.dumps(shown), flush=True)
 
 
 def cmd_table(args) -> None:
@@ -184,14 +167,9 @@ def parser() -> argparse.ArgumentParser:
     command("train", cmd_train, "train one model",
             (["--spec"], {"help": "JSON TrainSpec", **req}), (["--out"], req),
             (["--resume"], {"help": "side checkpoint to resume from and update", **req}))
-    for name, help_text in [("evaluate", "score a trained run on its test pairs"),
-                            ("check", "group laws of the learned action and what a latent swap carries (claims f, g)"),
-                            ("angles", "errors of a trained run by rotation angle, with an oracle ceiling (SO(2))")]:
-        command(name, cmd_analyse, help_text, (["--run-dir"], req), identity, (["--out"], req),
-                (["--settings"], {"help": "JSON: test_seed", **req}))
-    command("probe", cmd_probe, "probes (linear, MLP) of z, z_i and z_v of a trained run",
-            (["--run-dir"], req), identity, (["--out"], req),
-            (["--settings"], {"help": "JSON: probe_seed, test_seed, train_items, test_items, families, inputs, C, max_iter, mlp", **req}))
+    command("analyse", cmd_analyse, "one analysis of a trained run (metrics, probes, checks, angles: ald.analyses)",
+            (["analysis"], {"choices": tuple(ANALYSES)}), (["--run-dir"], req), identity, (["--out"], req),
+            (["--settings"], {"help": "JSON: the analysis' settings (ald.analyses.Analysis.settings)", **req}))
     command("table", cmd_table, "write a table (csv, md, tex) from metrics or probe files",
             (["table"], {"choices": TABLES}),
             (["--inputs"], {"nargs": "*", "default": [], "help": "metrics or probe files"}),

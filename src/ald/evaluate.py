@@ -212,3 +212,8 @@ def evaluate(run_dir: Path, test_seed: int, out_json: Path, identity: dict | Non
 def check(run_dir: Path, test_seed: int, out_json: Path, identity: dict | None = None, device: str = "auto") -> dict:
     """Group laws and latent-swap behaviour of a trained run (claims f and g)."""
     return analyse_run(run_dir, test_seed, out_json, identity, device, check_run)
+
+
+def angles(run_dir: Path, test_seed: int, out_json: Path, identity: dict | None = None, device: str = "auto") -> dict:
+    """Errors of a trained run by rotation angle, with the oracle ceiling and the latent round trip."""
+    return analyse_run(run_dir, test_seed, out_json, identity, device, angle_run)

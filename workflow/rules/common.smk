@@ -7,6 +7,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+from ald.analyses import ANALYSES
 from ald.paper import FIGURES, TABLES
 from ald.plan import ConfigError, Plan, Run
 
@@ -43,7 +44,7 @@ wildcard_constraints:
     model=one_of(PLAN.model_names()),
     seed=r"\d+",
     source=one_of(SETTINGS["sources"]),
-    analysis="metrics|probes|checks|angles",
+    analysis=one_of(ANALYSES),
     table="|".join(TABLES),
     figure="|".join(FIGURES),
 
@@ -77,20 +78,3 @@ def train_gpu_permille():
     visible = shutil.which("nvidia-smi") is not None and not hidden
     on_gpu = device.startswith("cuda") or (device == "auto" and visible)
     return 1000 // SETTINGS["training"]["jobs_per_gpu"] if on_gpu else 0
-
-
-# Two analyses of a trained run: metrics (Tables 1-2: PSNR, SSIM, RMSE on the test pairs) and probes (Table 3).
-ANALYSES = {
-    "metrics": dict(command="evaluate", minutes=20, mem_mb=2000),
-    "probes": dict(command="probe", minutes=30, mem_mb=4000),
-    "checks": dict(command="check", minutes=20, mem_mb=2000),
-    "angles": dict(command="angles", minutes=20, mem_mb=2000),
-}
-
-
-def analysis_settings(w):
-    test_seed = SETTINGS["evaluation"]["test_seed"]
-    if w.analysis in ("metrics", "checks", "angles"):
-        return quoted_json({"test_seed": test_seed})
-    probes = {k: v for k, v in SETTINGS["probes"].items() if k != "models"}
-    return quoted_json(dict(probes, test_seed=test_seed))

@@ -1,4 +1,4 @@
-# Analyses of a trained run (ANALYSES in common.smk): metrics (Tables 1-2), probes (Table 3), checks (claims).
+# Analyses of a trained run (ald.analyses.ANALYSES): metrics (Tables 1-2), probes (Table 3), checks (claims), angles.
 rule analyse:
     input:
         rules.train.output.checkpoint,
@@ -12,13 +12,12 @@ rule analyse:
         ENV
     threads: THREADS
     resources:
-        runtime=lambda w, attempt: attempt * ANALYSES[w.analysis]["minutes"],
-        mem_mb=lambda w, attempt: attempt * ANALYSES[w.analysis]["mem_mb"],
+        runtime=lambda w, attempt: attempt * ANALYSES[w.analysis].minutes,
+        mem_mb=lambda w, attempt: attempt * ANALYSES[w.analysis].mem_mb,
     params:
-        command=lambda w: ANALYSES[w.analysis]["command"],
         run_dir=lambda w, input: os.path.dirname(input[0]),
-        settings=analysis_settings,
+        settings=lambda w: quoted_json(ANALYSES[w.analysis].settings(SETTINGS)),
         identity=lambda w: quoted_json(PLAN.identity(run_of(w))),
     shell:
-        "python -m ald.cli {params.command} --run-dir {params.run_dir:q} --settings {params.settings}"
+        "python -m ald.cli analyse {wildcards.analysis} --run-dir {params.run_dir:q} --settings {params.settings}"
         " --identity {params.identity} --out {output:q} > {log:q} 2>&1"

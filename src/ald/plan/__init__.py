@@ -8,7 +8,7 @@ every run, table and figure and whether a tracked one is stale (``files``), and 
 made from (``artifacts``), whose notes ``ald.paper.notes`` words. The workflow's ``common.smk`` only connects
 these answers to rules; everything here is unit-tested without Snakemake.
 
-Model names: a configured model (``ald``) or one of its variants (``names``).
+Model names: a configured model (``ald``) or one of the variants the config declares (``names``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..registry import fill_defaults
 from .artifacts import ArtifactsMixin
 from .files import FilesMixin, input_files
-from .names import Run
+from .names import Run, variants
 from .runs import RunsMixin
 from .validation import ConfigError, config_schema, schema_problems, terms_problem, validated
 
@@ -35,5 +35,6 @@ class Plan(RunsMixin, FilesMixin, ArtifactsMixin):
         self.left_out = {d: reason for d in selected if (reason := terms_problem(c, d))}
         self.datasets = [d for d in selected if d not in self.left_out]
         self.models = c["only_models"] or list(c["models"])
+        self.variants = variants(c)  # model name -> Variant (parent, label, overrides)
         self.ablation_seeds = c["ablations"]["seeds"] or c["seeds"]
         self.configured_sources = {}  # source name -> the source as configured (resolved once: a folder is listed)

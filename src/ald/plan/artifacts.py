@@ -46,10 +46,10 @@ class ArtifactsMixin:
         if table == "parameters":
             return []
         if table == "table1":
-            return [self.metrics_file(r) for r in self.main_runs()]
+            return [self.analysis_file("metrics", r) for r in self.main_runs()]
         if table == "table2":
-            return [self.metrics_file(r) for r in self.ablation_runs()]
-        return [self.probe_file(r) for r in self.probed_runs() if self.not_run_reason(r, "analyses") is None]
+            return [self.analysis_file("metrics", r) for r in self.ablation_runs()]
+        return [self.analysis_file("probes", r) for r in self.probed_runs() if self.not_run_reason(r, "analyses") is None]
 
     def column_headers(self, models: list[str]) -> dict[str, str]:
         """Table 1's header of each of ``models`` (``ald.paper.tables.column_headers``)."""
@@ -123,7 +123,7 @@ class ArtifactsMixin:
             several = len(sweep["seeds"]) > 1 or any(len(self.groups(d, "tau_sweep.groups")) > 1 for d in sweep["datasets"])
             for tau, run in self.tau_points():
                 curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
-                curves.setdefault(curve, {})[str(tau)] = self.probe_file(run)
+                curves.setdefault(curve, {})[str(tau)] = self.analysis_file("probes", run)
             return curves
         if figure == "curves":  # {"dataset group": {model: {seed: history.csv}}} of every main run
             runs = {}
@@ -135,7 +135,7 @@ class ArtifactsMixin:
             shown = {d: {} for d in datasets}  # in figures.angle_datasets' order
             for run in self.main_runs():
                 if run.dataset in shown and run.model == model and not GROUPS[run.group].exact:
-                    shown[run.dataset].setdefault(run.group, {})[str(run.seed)] = self.angles_file(run)
+                    shown[run.dataset].setdefault(run.group, {})[str(run.seed)] = self.analysis_file("angles", run)
             return {d: groups for d, groups in shown.items() if groups}
         # figure5, swap, figure4: {dataset: run folder}
         return {d: self.first_seed_run_dir(d, model) for d in datasets}

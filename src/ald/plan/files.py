@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..analyses import ANALYSES
 from ..paper import FIGURES, RENDERED_FIGURES, TABLES
 from ..sources import SOURCES
 from .names import Run
@@ -35,17 +36,9 @@ class FilesMixin:
     def history_file(self, run: Run) -> str:
         return f"{self.run_dir(run)}/history.csv"
 
-    def metrics_file(self, run: Run) -> str:
-        return f"{self.results}/metrics/{run.key}.json"
-
-    def probe_file(self, run: Run) -> str:
-        return f"{self.results}/probes/{run.key}.json"
-
-    def checks_file(self, run: Run) -> str:
-        return f"{self.results}/checks/{run.key}.json"
-
-    def angles_file(self, run: Run) -> str:
-        return f"{self.results}/angles/{run.key}.json"
+    def analysis_file(self, analysis: str, run: Run) -> str:
+        """Where an analysis of ``ald.analyses.ANALYSES`` writes its result for ``run``."""
+        return ANALYSES.lookup(analysis).file(self.results, run.key)
 
     def source_npz(self, dataset: str) -> str:
         return f"{self.data}/prepared/{self.config['datasets'][dataset]['source']}.npz"
@@ -95,7 +88,7 @@ class FilesMixin:
     def claims_checks(self) -> dict[str, str]:
         """The checks (group laws, latent swap) each claim reads: the figures' run of each dataset that has it."""
         model = self.config["ablations"]["model"]
-        return {d: self.checks_file(self.first_seed_run(d, model)) for d in self.datasets
+        return {d: self.analysis_file("checks", self.first_seed_run(d, model)) for d in self.datasets
                 if self.unanalysed_reason(self.first_seed_run(d, model)) is None}
 
     def claims_input_files(self) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..models import MODELS
 from ..sources import SOURCES
-from .names import Run, constructor_default, split_model
+from .names import Run
 from .validation import groups_acting_on
 
 
@@ -20,38 +20,35 @@ class RunsMixin:
     # -- names and parameters
 
     def model_names(self) -> list[str]:
-        """Every model name the config can train: models, their ablation variants and tau variants."""
-        sweep = self.config["tau_sweep"]
-        names = list(self.config["models"])
-        names += [f"{self.config['ablations']['model']}-{v}" for v in self.config["ablations"]["variants"]]
-        return names + [self.tau_model(t) for t in sweep["taus"] if self.tau_model(t) not in names]
+        """Every model name the config can train: models, then their variants (ablations, tau sweep)."""
+        return list(self.config["models"]) + list(self.variants)
+
+    def parent(self, model: str) -> str:
+        """The configured model a model name trains: itself, or its variant's parent."""
+        return self.variants[model].parent if model in self.variants else model
 
     def model_params(self, model: str, group: str, dataset: str | None = None) -> dict:
         """Constructor parameters of a model or variant, resolved from the config: the model's, then its
         group's, then the dataset's overrides."""
-        base, variant = split_model(model)
-        entry = self.config["models"][base]
+        entry = self.config["models"][self.parent(model)]
         params = dict(entry["params"], **entry["group_params"].get(group, {}))
         if dataset is not None:
             params.update(self.config["datasets"][dataset]["model_params"])
-        if variant.startswith("tau"):
-            params["tau"] = float(variant[3:])
-        elif variant:
+        overrides = dict(self.variants[model].params) if model in self.variants else {}
+        if "loss_weights" in overrides:
             weights = params.get("loss_weights", MODELS[params["kind"]].default_loss_weights())
-            params["loss_weights"] = dict(weights, **self.config["ablations"]["variants"][variant])
-        return params
+            overrides["loss_weights"] = dict(weights, **overrides["loss_weights"])
+        return dict(params, **overrides)
 
     def tau_model(self, tau: float) -> str:
-        """The model name trained at threshold tau: the base model itself at its own tau."""
+        """The model trained at threshold tau: the sweep's variant at that tau, or the model itself at its own."""
         base = self.config["tau_sweep"]["model"]
-        params = self.config["models"][base]["params"]
-        own = params.get("tau", constructor_default(params["kind"], "tau"))
-        return base if tau == own else f"{base}-tau{tau}"
+        at_tau = (name for name, v in self.variants.items() if v.parent == base and v.params.get("tau") == tau)
+        return next(at_tau, base)
 
-    @staticmethod
-    def variant_label(model: str) -> str:
-        """How tables name a model's loss setting: 'both' for the full method, else the variant."""
-        return split_model(model)[1] or "both"
+    def variant_label(self, model: str) -> str:
+        """How tables name a model's loss setting: 'both' for the full method, else the variant's label."""
+        return self.variants[model].label if model in self.variants else "both"
 
     # -- runs
 
@@ -147,9 +144,8 @@ class RunsMixin:
 
     def identity(self, run: Run) -> dict:
         """The labels every metrics or probe file carries, so tables need not parse paths."""
-        base, _ = split_model(run.model)
         return dict(dataset=run.dataset, paper_row=self.config["datasets"][run.dataset]["paper_row"],
-                    group=run.group, model=run.model, paper_column=self.config["models"][base]["paper_column"],
+                    group=run.group, model=run.model, paper_column=self.config["models"][self.parent(run.model)]["paper_column"],
                     variant=self.variant_label(run.model), seed=int(run.seed))
 
     def train_spec(self, run: Run) -> dict:

@@ -21,7 +21,7 @@ from ..pairs import RECIPES
 from ..paper import values as paper_values
 from ..registry import fill_defaults
 from ..sources import SOURCES, TermsNotAccepted, check_terms
-from .names import split_model
+from .names import variants
 
 SCHEMA_PATH = Path(__file__).parent.with_name("config.schema.yaml")
 
@@ -173,7 +173,7 @@ def section_problems(config: dict) -> list[str]:
             if d not in config["datasets"]:
                 missing(f"not_run[{i}].datasets", d, "datasets")
         for model in entry.get("models", []):
-            if split_model(model)[0] not in config["models"]:
+            if model not in config["models"] and model not in variants(config):
                 missing(f"not_run[{i}].models", model, "models")
     model_lists = {"probes.models": config["probes"]["models"], "only_models": config["only_models"],
                    **{f"datasets.{d}.models": entry.get("models") for d, entry in config["datasets"].items()}}

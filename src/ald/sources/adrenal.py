@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..acquire import RemoteFile, archive_bounds_problem
-from . import SPLITS, Source, register_source
+from .base import SPLITS, Source, register_source
 
 
 def medmnist_info() -> dict:

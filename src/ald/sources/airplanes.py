@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from . import SPLITS, Source, register_source
+from .base import SPLITS, Source, register_source
 
 SYNSET = "02691156"  # ShapeNetCore v2: airplane
 MESH_GLOB = f"{SYNSET}/*/models/model_normalized.obj"

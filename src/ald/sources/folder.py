@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from ..registry import fill_defaults
-from . import SPLITS, Source, fit_to_size, register_source
+from .base import SPLITS, Source, fit_to_size, register_source
 from .oasis import MAX_VOXELS, READ_ERRORS, load_nifti
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Source, register_source
+from .base import Source, register_source
 
 # Seven-segment strokes in a unit box (x right, y down), and the segments of each digit.
 SEGMENTS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..acquire import RemoteFile
-from . import Source, register_source
+from .base import Source, register_source
 
 # The official files; an offline mirror holds them as <mirror>/mnist/<name> (e.g. ../shared/data/mnist).
 MNIST_URLS = (

@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from ..acquire import RemoteFile, archive_bounds_problem, verify_official
-from . import SPLITS, Source, fit_to_size, register_source
+from .base import SPLITS, Source, fit_to_size, register_source
 
 OASIS_TAR = "neurite-oasis.v1.0.tar"
 OASIS_FILES = {OASIS_TAR: RemoteFile(

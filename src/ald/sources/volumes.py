@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Source, register_source
+from .base import Source, register_source
 
 N_CLASSES = 2  # 0: plain egg, 1: egg with a bump
 VOXELS_PER_CHUNK = 1 << 22  # bounds the float32 temporaries of one rendering step (~50 MB each)
