@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from ald.sources.airplanes import (MESH_GLOB, SKY_GLOB, load_meshes, load_skies, make_pairs, render_views, toy_airplane,
-                                   toy_sky)
+from ald.sources.airplanes import MESH_GLOB, SKY_GLOB, load_meshes, load_skies, make_pairs, render_views
+from ald.sources.toy_airplanes import toy_airplane, toy_sky
 
 
 def main() -> None:

@@ -44,7 +44,8 @@ from ald.pairs import NoRecipe, PairSet, seeded_generator
 from ald.sources import load_split
 from ald.sources.glyphs import prepare_glyphs
 from ald.sources.mnist import prepare_mnist
-from ald.training import Compute, bf16_supported, run_epoch
+from ald.compute import Compute, bf16_supported
+from ald.training import run_epoch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from volumes import volume_npz  # noqa: E402

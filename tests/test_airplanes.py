@@ -10,7 +10,8 @@ from ald.models import build_model
 from ald.paper.figures import swap_partners
 from ald.sources import prepare
 from ald.sources.airplanes import (MeshLoadError, load_meshes, load_skies, make_pairs, prepare_airplanes,
-                                   prepare_toy_airplanes, relative_rotation, render_views)
+                                   relative_rotation, render_views)
+from ald.sources.toy_airplanes import prepare_toy_airplanes
 from conftest import require_renders
 from scipy.spatial.transform import Rotation
 

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from ald.sources import prepare, save_source
-from ald.sources.airplanes import (MAX_COORDINATE, MeshLoadError, SplitError, load_mesh, part_problem,
-                                   prepare_airplanes, toy_airplane, toy_sky)
+from ald.sources.airplanes import MAX_COORDINATE, MeshLoadError, SplitError, load_mesh, part_problem, prepare_airplanes
+from ald.sources.toy_airplanes import toy_airplane, toy_sky
 from ald.training import TrainSpec, train
 from conftest import require_renders
 

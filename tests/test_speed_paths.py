@@ -13,7 +13,8 @@ from ald.metrics import model_range_psnr, tensor_model_range_psnr
 from ald.models import build_model, split_action_losses
 from ald.pairs import PairSet, build_recipe, seeded_generator
 from ald.sources import load_split
-from ald.training import Compute, TrainSpec, bf16_supported, predict_pairs, run_epoch, train
+from ald.compute import Compute, bf16_supported
+from ald.training import TrainSpec, predict_pairs, run_epoch, train
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 GROUP_DATA = {"C4": 2, "SO2": 2, "O": 3, "SO3": 3}

@@ -144,74 +144,90 @@ def cmd_tracked(args) -> None:
     print("\n".join(rebuild_commands()), flush=True)
 
 
-def parser() -> argparse.ArgumentParser:
-    main_parser = argparse.ArgumentParser(prog="ald", description=__doc__)
-    sub = main_parser.add_subparsers(dest="command", required=True)
+REQUIRED = {"required": True}
+IDENTITY = (["--identity"], {"default": "{}", "help": "JSON labels copied into the result"})
 
-    def command(name, func, help_text, *arguments):
-        p = sub.add_parser(name, help=help_text)
-        for flags, options in arguments:
-            p.add_argument(*flags, **options)
-        p.set_defaults(func=func)
 
-    req = {"required": True}
-    identity = (["--identity"], {"default": "{}", "help": "JSON labels copied into the result"})
-    command("fetch", cmd_fetch, "download or copy a source's official files, verifying md5",
-            (["--source"], req), (["--dest"], req),
+def command(sub, name, func, help_text, *arguments) -> None:
+    p = sub.add_parser(name, help=help_text)
+    for flags, options in arguments:
+        p.add_argument(*flags, **options)
+    p.set_defaults(func=func)
+
+
+def data_and_run_commands(sub) -> None:
+    """fetch, prepare, train and the analyses of a trained run."""
+    command(sub, "fetch", cmd_fetch, "download or copy a source's official files, verifying md5",
+            (["--source"], REQUIRED), (["--dest"], REQUIRED),
             (["--mirror"], {"help": "offline mirror directory holding <source>/<file>"}),
-            (["--retries"], {"type": int, **req}), (["--no-network"], {"action": "store_true"}),
+            (["--retries"], {"type": int, **REQUIRED}), (["--no-network"], {"action": "store_true"}),
             (["--params"], {"default": "{}", "help": "JSON: the source's config entry (accept_terms is checked first)"}))
-    command("prepare", cmd_prepare, "build a source's split .npz",
-            (["--source"], req), (["--raw"], {"help": "folder of raw files (sources that have them)"}),
-            (["--params"], {"help": "JSON: the source's config entry", **req}), (["--out"], req))
-    command("train", cmd_train, "train one model",
-            (["--spec"], {"help": "JSON TrainSpec", **req}), (["--out"], req),
-            (["--resume"], {"help": "side checkpoint to resume from and update", **req}))
-    command("analyse", cmd_analyse, "one analysis of a trained run (metrics, probes, checks, angles: ald.analyses)",
-            (["analysis"], {"choices": tuple(ANALYSES)}), (["--run-dir"], req), identity, (["--out"], req),
-            (["--settings"], {"help": "JSON: the analysis' settings (ald.analyses.Analysis.settings)", **req}))
-    command("table", cmd_table, "write a table (csv, md, tex) from metrics or probe files",
+    command(sub, "prepare", cmd_prepare, "build a source's split .npz",
+            (["--source"], REQUIRED), (["--raw"], {"help": "folder of raw files (sources that have them)"}),
+            (["--params"], {"help": "JSON: the source's config entry", **REQUIRED}), (["--out"], REQUIRED))
+    command(sub, "train", cmd_train, "train one model",
+            (["--spec"], {"help": "JSON TrainSpec", **REQUIRED}), (["--out"], REQUIRED),
+            (["--resume"], {"help": "side checkpoint to resume from and update", **REQUIRED}))
+    command(sub, "analyse", cmd_analyse, "one analysis of a trained run (metrics, probes, checks, angles: ald.analyses)",
+            (["analysis"], {"choices": tuple(ANALYSES)}), (["--run-dir"], REQUIRED), IDENTITY, (["--out"], REQUIRED),
+            (["--settings"], {"help": "JSON: the analysis' settings (ald.analyses.Analysis.settings)", **REQUIRED}))
+
+
+def artifact_commands(sub) -> None:
+    """Tables, figures, claims and the summary."""
+    command(sub, "table", cmd_table, "write a table (csv, md, tex) from metrics or probe files",
             (["table"], {"choices": TABLES}),
             (["--inputs"], {"nargs": "*", "default": [], "help": "metrics or probe files"}),
             (["--rows"], {"help": "JSON rows of the parameters table (ald.plan.Plan.parameter_rows)"}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the table"}),
             (["--header"], {"default": "[]", "help": "JSON list of lines the table opens with (the settings)"}),
             (["--left-out"], {"default": "[]", "help": "JSON list of the runs left out (identity and reason)"}),
-            (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **req}))
-    command("figure", cmd_figure, "draw a figure (png and pdf)",
+            (["--outputs"], {"nargs": "+", "help": "files to write: .csv, .md and/or .tex", **REQUIRED}))
+    command(sub, "figure", cmd_figure, "draw a figure (png and pdf)",
             (["figure"], {"choices": FIGURES}),
-            (["--inputs"], {"help": "JSON: the run folders, probe, angles or history files it shows", **req}),
+            (["--inputs"], {"help": "JSON: the run folders, probe, angles or history files it shows", **REQUIRED}),
             (["--why"], {"default": "", "help": "why the figure may have nothing to show (ald.plan.Plan.missing_figure_reason)"}),
-            (["--test-seed"], {"type": int, **req}),
+            (["--test-seed"], {"type": int, **REQUIRED}),
             (["--note"], {"default": "", "help": "the settings (and panels left out) written in the figure's corner"}),
             (["--left-out"], {"default": "[]", "help": "JSON list of the panels left out and why (ald.plan.Plan.figure_left_out)"}),
             (["--record"], {"default": "", "help": "a .json file to write the inputs the figure was drawn from into"}),
-            (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **req}))
-    command("claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",
-            (["--tables"], {"help": "JSON: table name -> its CSV", **req}),
-            (["--sweep"], {"help": "JSON: curve -> tau -> probe file (Figure 3's inputs)", **req}),
-            (["--checks"], {"help": "JSON: dataset -> checks file (group laws, latent swap)", **req}),
+            (["--outputs"], {"nargs": "+", "help": "files to write: .png and/or .pdf", **REQUIRED}))
+    command(sub, "claims", cmd_claims, "the paper's claims with verdicts (csv, md) from the tables and the tau sweep",
+            (["--tables"], {"help": "JSON: table name -> its CSV", **REQUIRED}),
+            (["--sweep"], {"help": "JSON: curve -> tau -> probe file (Figure 3's inputs)", **REQUIRED}),
+            (["--checks"], {"help": "JSON: dataset -> checks file (group laws, latent swap)", **REQUIRED}),
             (["--notes"], {"default": "[]", "help": "JSON list of notes printed under the claims"}),
             (["--header"], {"default": "[]", "help": "JSON list of lines the claims open with (the settings)"}),
-            (["--outputs"], {"nargs": "+", "help": "files to write: .csv and/or .md", **req}))
-    command("summary", cmd_summary, "a result set in under 100 columns: Table 1's PSNR cells and the claims' verdicts",
-            (["--table1"], {"help": "table1.csv", **req}), (["--claims"], {"help": "claims.csv (optional)"}),
+            (["--outputs"], {"nargs": "+", "help": "files to write: .csv and/or .md", **REQUIRED}))
+    command(sub, "summary", cmd_summary, "a result set in under 100 columns: Table 1's PSNR cells and the claims' verdicts",
+            (["--table1"], {"help": "table1.csv", **REQUIRED}), (["--claims"], {"help": "claims.csv (optional)"}),
             (["--header"], {"default": "[]", "help": "JSON list of lines it opens with (the settings)"}),
-            (["--output"], {"help": "the .md file to write", **req}))
-    command("transform", cmd_transform,
+            (["--output"], {"help": "the .md file to write", **REQUIRED}))
+
+
+def tool_commands(sub) -> None:
+    """transform, and the generated docs."""
+    command(sub, "transform", cmd_transform,
             "apply a trained run to an image or volume: T_g(x) for a group element, or the latent swap of two inputs",
-            (["--run"], {"help": "the run's folder (run.json and best.pt), e.g. a released checkpoint's", **req}),
-            (["--input"], {"help": "PNG, JPEG, .npy, .nii or .nii.gz", **req}),
-            (["--out"], {"help": "where to write the result, in the input's format", **req}),
+            (["--run"], {"help": "the run's folder (run.json and best.pt), e.g. a released checkpoint's", **REQUIRED}),
+            (["--input"], {"help": "PNG, JPEG, .npy, .nii or .nii.gz", **REQUIRED}),
+            (["--out"], {"help": "where to write the result, in the input's format", **REQUIRED}),
             (["--angle"], {"type": float, "help": "degrees: C4 (a multiple of 90), SO2; SO3 and O with --axis"}),
             (["--axis"], {"type": numbers, "help": "SO3, O: the rotation axis as depth,row,column, e.g. 1,0,0"}),
             (["--euler"], {"type": numbers, "help": "SO3: intrinsic z-y-x Euler angles in degrees, e.g. 30,0,45"}),
             (["--cube-index"], {"type": int, "help": "O: the cube rotation 0-23"}),
             (["--swap-with"], {"help": "a second input: decode z_v of --input with z_i of this one"}),
             (["--device"], {"default": "auto", "help": "auto, cpu, cuda or cuda:N"}))
-    command("docs", cmd_docs, "write docs/results.md and the generated blocks of README.md and docs/ from the tracked files",
+    command(sub, "docs", cmd_docs, "write docs/results.md and the generated blocks of README.md and docs/ from the tracked files",
             (["--check"], {"action": "store_true", "help": "only list what differs; fail if anything does"}))
-    command("tracked", cmd_tracked, "print the Snakemake arguments that rebuild each tracked result set (profiles/tracked.yaml)")
+    command(sub, "tracked", cmd_tracked, "print the Snakemake arguments that rebuild each tracked result set (profiles/tracked.yaml)")
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="ald", description=__doc__)
+    sub = main_parser.add_subparsers(dest="command", required=True)
+    for add in (data_and_run_commands, artifact_commands, tool_commands):
+        add(sub)
     return main_parser
 
 

@@ -11,7 +11,8 @@ import torch
 
 from .metrics import model_range_psnr, per_item_metrics, to_unit_range
 from .pairs import FILL, Occluder, seeded_generator
-from .training import TrainedRun, load_run, pick_device, predict_pairs
+from .compute import pick_device
+from .training import TrainedRun, load_run, predict_pairs
 
 CHECKS_PURPOSE = 4  # generator stream of the group elements drawn for the checks (pairs use 1-3)
 

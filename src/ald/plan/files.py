@@ -110,7 +110,7 @@ class FilesMixin:
         try:
             trained = json.loads(record.read_text())["parameters"]
         except (ValueError, KeyError, TypeError):
-            return [f"unreadable run record (not JSON with 'parameters')"]
+            return ["unreadable run record (not JSON with 'parameters')"]
         if "block" in trained:  # records before pair recipes: block true was the 7x7 occluder
             trained["recipe"] = {"kind": "occluder", "size": 7} if trained.pop("block") else {"kind": "none"}
         asked = self.train_spec(run)
