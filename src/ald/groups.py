@@ -164,12 +164,14 @@ class SO2(Group):
         matrix = torch.stack(
             [torch.stack([cos, -sin, zero], -1), torch.stack([sin, cos, zero], -1)], -2
         ).to(x.dtype)
-        grid = F.affine_grid(matrix, list(x.shape), align_corners=False)
-        shifted = x - fill
-        rotated = F.grid_sample(
-            shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False
-        )
-        return rotated + fill
+        return resample(x, matrix, fill)
+
+
+def resample(x: torch.Tensor, matrix: torch.Tensor, fill: float) -> torch.Tensor:
+    """``x`` sampled bilinearly at ``matrix`` applied to each output position (``F.affine_grid``'s convention),
+    ``fill`` where that falls outside."""
+    grid = F.affine_grid(matrix, list(x.shape), align_corners=False)
+    return F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
 
 
 def planar_matrix(theta: torch.Tensor) -> torch.Tensor:
@@ -301,12 +303,7 @@ class SO3(Group):
     def act(self, g, x, fill=0.0):
         self.check_spatial(x)
         theta = sampling_matrix(g.to(device=x.device, dtype=torch.float64), x.shape[2:]).to(x.dtype)
-        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-        shifted = x - fill
-        rotated = F.grid_sample(
-            shifted, grid, mode="bilinear", padding_mode="zeros", align_corners=False
-        )
-        return rotated + fill
+        return resample(x, theta, fill)
 
 
 def matrix_angle(rotation: torch.Tensor) -> torch.Tensor:
