@@ -8,7 +8,9 @@ import yaml
 from ald.paper import values as paper_values
 from ald.plan import Plan
 from ald.metrics import rmse_on_model_scale
-from ald.paper.tables import METRICS, PROBE_INPUTS, load_metrics, make_table, table1, table1_display, write_table
+from ald.paper.tables import PROBE_INPUTS, make_table
+from ald.paper.tables.frames import METRICS, load_metrics, write_table
+from ald.paper.tables.table1 import table1, table1_display
 
 METRIC_KEYS = {name: key for key, name in METRICS}
 from conftest import REPO

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ..groups import get_group
 from . import values as paper_values
-from .tables import LOWER_IS_BETTER, PROBE_INPUTS, format_value, paper_metric, write_table
+from .tables.frames import LOWER_IS_BETTER, format_value, paper_metric, write_table
+from .tables.table3 import PROBE_INPUTS
 
 HOLDS, FAILS, MIXED, UNTESTABLE = "holds", "does not hold", "mixed", "cannot test here"
 
