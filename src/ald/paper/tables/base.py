@@ -9,20 +9,22 @@ from metrics (``MetricsTable``) or probe files.
 Add a table: a new file with a subclass decorated with ``register_table``, imported in the package's
 ``__init__``; its target, rule, notes and report caption follow the registry (``ald.paper.TABLES``).
 
-The command line names the tables at start-up, so importing the tables stays light: pandas and the shared
-helpers (``frames``) are imported when a table is first built (``OnFirstUse``).
+The command line names the tables at start-up, so importing the tables stays light: pandas, the shared helpers
+(``frames``), the shared sentences (``ald.paper.notes``) and the paper's values are imported where a table
+first uses them (``OnFirstUse``).
 """
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+import sys
 
 from ...registry import Registry
-from ..notes import SCALES_NOTE, common_notes
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import ClassVar
+
     from pandas import DataFrame
 
 
@@ -33,11 +35,14 @@ class OnFirstUse:
         self._module = module
 
     def __getattr__(self, name: str):
-        return getattr(importlib.import_module(self._module), name)
+        __import__(self._module)
+        return getattr(sys.modules[self._module], name)
 
 
 pd = OnFirstUse("pandas")
 frames = OnFirstUse("ald.paper.tables.frames")
+paper_notes = OnFirstUse("ald.paper.notes")  # the sentences the tables share
+paper_values = OnFirstUse("ald.paper.values")
 
 
 class Table:
@@ -101,7 +106,6 @@ class ResultsTable(Table):
     """Our per-seed results aggregated over seeds, beside the paper's values, from metrics or probe files."""
 
     files: ClassVar[str]  # what it reads, as its notes name them: "metrics" or "probe" files
-    shared_notes: ClassVar[tuple[str, ...]] = ()  # notes it shares with other tables, after the common ones
 
     def read(self, inputs: list, left_out: list[dict]) -> DataFrame:
         """A row per run and score of ``inputs``, and a placeholder row for each run in ``left_out``."""
@@ -120,8 +124,12 @@ class ResultsTable(Table):
         return list(header)
 
     def notes(self, plan) -> list[str]:
-        common = common_notes(plan, self.name, self.seeds(plan), self.files)
-        return [*common, *self.shared_notes, *self.own_notes(plan)]
+        common = paper_notes.common_notes(plan, self.name, self.seeds(plan), self.files)
+        return [*common, *self.shared_notes(), *self.own_notes(plan)]
+
+    def shared_notes(self) -> list[str]:
+        """The notes it shares with other tables, after the common ones."""
+        return []
 
     def own_notes(self, plan) -> list[str]:
         """The notes of this table alone."""
@@ -150,7 +158,6 @@ class MetricsTable(ResultsTable):
 
     files = "metrics"
     part: ClassVar[str]  # the part of the runs it shows ("main", "ablations")
-    shared_notes = (SCALES_NOTE,)
 
     def left_out(self, plan) -> list[dict]:
         return identities(plan, plan.left_out_runs(self.part))
@@ -161,3 +168,6 @@ class MetricsTable(ResultsTable):
 
     def opening(self, header, frame):
         return [*header, *frames.device_note(frame)]
+
+    def shared_notes(self) -> list[str]:
+        return [paper_notes.SCALES_NOTE]

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .. import values as paper_values
-from .base import MetricsTable, frames, pd, register_table
+from .base import MetricsTable, frames, paper_values, pd, register_table
 
 OURS_ONLY = "ours only"  # how Table 1 heads a model the paper has no column for (models.<name>.paper_column unset)
 BEST = " ★"

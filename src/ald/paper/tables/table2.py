@@ -4,8 +4,7 @@ PSNR, SSIM and RMSE beside the paper's Table 2.
 
 from __future__ import annotations
 
-from .. import values as paper_values
-from .base import MetricsTable, frames, register_table
+from .base import MetricsTable, frames, paper_values, register_table
 
 TABLE2_ROW = ["dataset", "paper_row", "group", "variant"]
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import values as paper_values
-from .base import ResultsTable, frames, identities, pd, register_table
+from .base import ResultsTable, frames, identities, paper_values, pd, register_table
 
 PROBE_INPUTS = {"tx": "T_g(x)", "x": "x"}  # probes.inputs -> how tables, claims and figures name it
 TABLE3_ROW = ["dataset", "paper_row", "group", "probe", "input", "part"]
