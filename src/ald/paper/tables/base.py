@@ -115,9 +115,11 @@ class ResultsTable(Table):
         """The numbers (the CSV): a row per cell, over seeds, beside the paper's value."""
         raise NotImplementedError
 
+    row: ClassVar[list[str]]  # what names a row of the formatted table; its columns: ours and the paper's per metric
+
     def display(self, stats: DataFrame, marks: dict[str, str]) -> DataFrame:
         """The formatted cells (.md and .tex); ``marks``: the letter of each reason runs are left out."""
-        raise NotImplementedError
+        return frames.display_frame(stats, self.row, "metric", marks)
 
     def opening(self, header: list[str], frame: DataFrame) -> list[str]:
         """The lines it opens with, given the rows it was built from."""

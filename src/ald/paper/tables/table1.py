@@ -117,11 +117,8 @@ class Table1(MetricsTable):
     def inputs(self, plan) -> list[str]:
         return [plan.metrics_file(r) for r in plan.main_runs()]
 
-    def stats(self, frame):
-        return table1(frame)
-
-    def display(self, stats, marks):
-        return table1_display(stats, marks)
+    stats = staticmethod(table1)
+    display = staticmethod(table1_display)
 
     def own_notes(self, plan) -> list[str]:
         """Its columns: the models of each dataset and of the table, and the columns that are ours only."""

@@ -17,10 +17,6 @@ def table2(frame):
     return frames.with_difference(stats, paper_values.TABLE2_SOURCE)
 
 
-def table2_display(stats, marks: dict[str, str] | None = None):
-    return frames.display_frame(stats, TABLE2_ROW, "metric", marks)
-
-
 @register_table
 class Table2(MetricsTable):
     name = "table2"
@@ -28,18 +24,14 @@ class Table2(MetricsTable):
     caption = ("Table 2: loss ablation. ALD trained with L_inv only, L_const only, or both (reconstruction always on); "
                "PSNR, SSIM and RMSE on the fixed test pairs, mean ± std over seeds, beside the paper's Table 2.")
     part = "ablations"
+    row = TABLE2_ROW
+    stats = staticmethod(table2)
 
     def inputs(self, plan) -> list[str]:
         return [plan.metrics_file(r) for r in plan.ablation_runs()]
 
     def seeds(self, plan) -> list[int]:
         return plan.ablation_seeds
-
-    def stats(self, frame):
-        return table2(frame)
-
-    def display(self, stats, marks):
-        return table2_display(stats, marks)
 
     def own_notes(self, plan) -> list[str]:
         """Its variants, and the datasets it has no runs of."""

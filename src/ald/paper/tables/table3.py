@@ -51,10 +51,6 @@ def table3(frame):
     return frames.with_difference(stats, paper_values.TABLE3_SOURCE)
 
 
-def table3_display(stats, marks: dict[str, str] | None = None):
-    return frames.display_frame(stats, TABLE3_ROW, "metric", marks)
-
-
 @register_table
 class Table3(ResultsTable):
     name = "table3"
@@ -63,6 +59,8 @@ class Table3(ResultsTable):
                "z_v of T_g(x) and of x: accuracy, macro precision, recall and F1, and macro one-vs-rest AUC on the "
                "test split, beside the paper's Table 3.")
     files = "probe"
+    row = TABLE3_ROW
+    stats = staticmethod(table3)
 
     def inputs(self, plan) -> list[str]:
         return [plan.probe_file(r) for r in plan.probed_runs() if plan.not_run_reason(r, "analyses") is None]
@@ -74,12 +72,6 @@ class Table3(ResultsTable):
     def read(self, inputs, left_out):
         frame = load_probes(inputs) if inputs else pd.DataFrame()
         return frames.with_left_out(frame, probe_placeholders(frame, left_out))
-
-    def stats(self, frame):
-        return table3(frame)
-
-    def display(self, stats, marks):
-        return table3_display(stats, marks)
 
     def own_notes(self, plan) -> list[str]:
         """How the probes were fitted and scored, and the datasets that cannot be probed."""
