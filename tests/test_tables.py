@@ -8,7 +8,9 @@ import yaml
 from ald.paper import values as paper_values
 from ald.plan import Plan
 from ald.metrics import rmse_on_model_scale
-from ald.paper.tables import METRICS, PROBE_INPUTS, load_metrics, make_table, table1, table1_display, write_table
+from ald.paper.tables import PROBE_INPUTS, make_table
+from ald.paper.tables.frames import METRICS, load_metrics, write_table
+from ald.paper.tables.table1 import table1, table1_display
 
 METRIC_KEYS = {name: key for key, name in METRICS}
 from conftest import REPO
@@ -239,3 +241,50 @@ def test_left_out_runs_mark_their_cells_with_the_reason_and_no_number(tmp_path):
     assert galr["n_seeds"] == 0 and galr["n_planned"] == 1 and pd.isna(galr["mean"]) and galr["not_run"] == "needs a GPU"
     ours = stats[(stats["paper_column"] == "Ours") & (stats["metric"] == "PSNR")].iloc[0]
     assert ours["n_seeds"] == 1 and ours["n_planned"] == 2 and ours["source_file"] == str(ald)
+
+
+def test_the_tables_are_the_registry_in_order_and_the_cli_names_them_without_pandas():
+    """ald.paper.TABLES is the registry's names in the order the package lists them; importing it (the command
+    line does at start-up) imports neither pandas nor torch."""
+    import subprocess
+    import sys
+
+    from ald.paper import TABLES
+    from ald.paper.tables import TABLES as registered
+
+    assert TABLES == tuple(registered) == ("table1", "table2", "table3", "parameters")
+    assert all(table.name == name and table.title and table.caption for name, table in registered.items())
+    code = "import sys, ald.cli; print(sorted({'pandas', 'torch', 'numpy'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_new_table_is_one_registered_object_the_plan_asks(tmp_path):
+    """A table of one's own: registered, the plan answers for it from the object (inputs, notes, header, caption)."""
+    from ald.paper.tables import TABLES as registered
+    from ald.paper.tables.base import Table, register_table
+
+    @register_table
+    class Seeds(Table):
+        name, title, caption = "seeds", "Seeds of the main runs", "The seeds of every main run."
+
+        def inputs(self, plan):
+            return [plan.analysis_file("metrics", r) for r in plan.main_runs()][:2]
+
+        def notes(self, plan):
+            return [f"{len(plan.main_runs())} main runs."]
+
+        def make(self, inputs, notes, paths, header=(), left_out=()):
+            shown = pd.DataFrame({"file": [str(p) for p in inputs]})
+            write_table(shown, shown, paths, self.title, notes, header)
+            return shown
+
+    try:
+        plan = own_model_and_dataset_plan()
+        assert len(plan.table_inputs("seeds")) == 2 and plan.table_left_out("seeds") == []
+        assert plan.table_notes("seeds") == [f"{len(plan.main_runs())} main runs."]
+        assert plan.table_header("seeds") == [plan.settings_line()] and plan.table_caption("seeds") == Seeds.caption
+        make_table("seeds", plan.table_inputs("seeds"), plan.table_notes("seeds"), [tmp_path / "seeds.md"])
+        assert (tmp_path / "seeds.md").read_text().startswith("# Seeds of the main runs\n")
+    finally:
+        del registered["seeds"]

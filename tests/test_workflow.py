@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ald.paper.tables import METRICS, load_metrics
+from ald.paper.tables.frames import METRICS, load_metrics
 from conftest import REPO, require_mnist_mirror
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]

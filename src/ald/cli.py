@@ -57,11 +57,12 @@ def cmd_analyse(args) -> None:
 
 
 def cmd_table(args) -> None:
-    from .paper.tables import make_table
+    from .paper import tables
 
+    table = tables.TABLES.lookup(args.table)
     inputs = json.loads(args.rows) if args.rows else [Path(p) for p in args.inputs]
-    shown = make_table(args.table, inputs, json.loads(args.notes), [Path(p) for p in args.outputs],
-                       json.loads(args.header), json.loads(args.left_out))
+    shown = table.make(inputs, json.loads(args.notes), [Path(p) for p in args.outputs], json.loads(args.header),
+                       json.loads(args.left_out))
     print(shown.to_string(), flush=True)
 
 

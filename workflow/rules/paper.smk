@@ -20,6 +20,8 @@ rule make_table:
         notes=lambda w: quoted_json(PLAN.table_notes(w.table)),
         header=lambda w: quoted_json(PLAN.table_header(w.table)),
         left_out=lambda w: quoted_json(PLAN.table_left_out(w.table)),
+        # Not in the command: the caption report/table.rst shows.
+        caption=lambda w: PLAN.table_caption(w.table),
         rows=lambda w: (
             f"--rows {quoted_json(PLAN.parameter_rows())}"
             if w.table == "parameters"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .tables import format_value
+from .tables.frames import format_value
 
 CARD = "MODEL_CARD.md"
 DATASET_NAMES = {"rotated_mnist": "Rotated MNIST", "rotated_blocked_mnist": "Rotated+Blocked MNIST",

@@ -24,7 +24,7 @@ import yaml
 
 from .cards import CARD, model_card
 from .summary import summary_text
-from .tables import DIGITS, format_cell
+from .tables.frames import DIGITS, format_cell
 
 TRACKED = Path("profiles/tracked.yaml")
 RESULTS_PAGE = Path("docs/results.md")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .tables import format_cell
+from .tables.frames import format_cell
 
 WIDTH = 100
 

@@ -5,8 +5,8 @@ package, then the names that come from registries and the cross-references betwe
 default (stated once, in the schema; model defaults in the model's constructor), and answers what the rules
 need: which (dataset, group, model, seed) runs exist and each run's ``TrainSpec`` (``runs``), the files of
 every run, table and figure and whether a tracked one is stale (``files``), and what each table and figure is
-made from (``artifacts``), whose notes ``ald.paper.notes`` words. The workflow's ``common.smk`` only connects
-these answers to rules; everything here is unit-tested without Snakemake.
+made from (``artifacts``; each table's object in ``ald.paper.tables`` answers for its table). The workflow's
+``common.smk`` only connects these answers to rules; everything here is unit-tested without Snakemake.
 
 Model names: a configured model (``ald``) or one of the variants the config declares (``names``).
 """

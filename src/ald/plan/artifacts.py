@@ -1,9 +1,10 @@
-"""What each of the paper's artifacts is made from, and the facts its notes state.
+"""What each of the paper's artifacts is made from, and the facts their notes state.
 
 ``ArtifactsMixin`` holds the methods of ``ald.plan.Plan`` that say what a table, figure or the claims read
 (metrics and probe files, run folders, histories, the parameter rows of built models), which of their cells
-or panels ``not_run`` leaves out and why, and the facts their notes state (``table_facts``); the sentences
-themselves are ``ald.paper.notes``'.
+or panels ``not_run`` leaves out and why, and what their notes say. A table answers for itself: its object in
+the registry ``ald.paper.tables.TABLES`` is asked with this plan; the figures' and claims' sentences are
+``ald.paper.notes``'.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from ..groups import GROUPS
 from ..models import build_model
 from ..paper import RENDERED_FIGURES, notes
-from ..paper.tables import column_headers
+from ..paper.tables import TABLES as TABLE_OBJECTS, Table
+from ..paper.tables.table1 import column_headers
 from .files import input_files
 
 
@@ -42,29 +44,24 @@ class ArtifactsMixin:
                                      group=group, data=data, parameters=sum(p.numel() for p in model.parameters())))
         return rows
 
+    def table(self, name: str) -> Table:
+        """The table registered as ``name`` (``ald.paper.tables``), which answers the methods below for this plan."""
+        return TABLE_OBJECTS.lookup(name)
+
     def table_inputs(self, table: str) -> list[str]:
-        if table == "parameters":
-            return []
-        if table == "table1":
-            return [self.analysis_file("metrics", r) for r in self.main_runs()]
-        if table == "table2":
-            return [self.analysis_file("metrics", r) for r in self.ablation_runs()]
-        return [self.analysis_file("probes", r) for r in self.probed_runs() if self.not_run_reason(r, "analyses") is None]
+        return self.table(table).inputs(self)
 
     def column_headers(self, models: list[str]) -> dict[str, str]:
-        """Table 1's header of each of ``models`` (``ald.paper.tables.column_headers``)."""
+        """Table 1's header of each of ``models`` (``ald.paper.tables.table1.column_headers``)."""
         return column_headers({m: self.config["models"][m]["paper_column"] for m in models})
 
     def table_left_out(self, table: str) -> list[dict]:
         """The identity and reason of each run ``not_run`` leaves out of a table: its cells say why they are empty."""
-        if table == "parameters":
-            return []
-        if table == "table3":
-            runs = [(r, self.unanalysed_reason(r)) for r in self.probed_runs()]
-            runs = [(r, why) for r, why in runs if why is not None]
-        else:
-            runs = self.left_out_runs("ablations" if table == "table2" else "main")
-        return [dict(self.identity(run), reason=reason) for run, reason in runs]
+        return self.table(table).left_out(self)
+
+    def table_caption(self, table: str) -> str:
+        """A table's caption in the HTML report (workflow/report/table.rst)."""
+        return self.table(table).caption
 
     # -- figures
 
@@ -152,7 +149,7 @@ class ArtifactsMixin:
     def figure_input_files(self, figure: str) -> list[str]:
         return input_files(self.figure_inputs(figure))
 
-    # -- notes: the facts they state (the sentences are ald.paper.notes')
+    # -- notes: the facts they state (the figures' and claims' sentences are ald.paper.notes')
 
     def settings_line(self, seeds: list[int] | None = None, datasets: list[str] | None = None) -> str:
         """The settings an artifact opens with (``ald.paper.notes.settings_line``), for ``seeds`` and ``datasets``
@@ -162,10 +159,8 @@ class ArtifactsMixin:
         return notes.settings_line(self.config["preset"], self.config["training"], seeds, sizes)
 
     def table_header(self, table: str) -> list[str]:
-        if table == "parameters":
-            return [notes.parameters_header(self.config["preset"])]
-        seeds = self.ablation_seeds if table == "table2" else None
-        return [self.settings_line(seeds)]
+        """The lines a table opens with: the settings that made it."""
+        return self.table(table).header(self)
 
     def figure_note(self, figure: str) -> str:
         """The settings a figure states in its corner, and the panels ``not_run`` leaves out of it."""
@@ -177,28 +172,5 @@ class ArtifactsMixin:
         return notes.claims_notes(list(self.claims_tables().values()))
 
     def table_notes(self, table: str) -> list[str]:
-        """Lines printed under a table (``ald.paper.notes.table_notes``): the settings that made it, how to read it."""
-        return notes.table_notes(self.table_facts(table))
-
-    def table_facts(self, table: str) -> notes.TableFacts:
-        """What the notes under ``table`` state, resolved from the config."""
-        c = self.config
-        headers = self.column_headers(self.models)
-        return notes.TableFacts(
-            table=table,
-            seeds=self.ablation_seeds if table == "table2" else c["seeds"],
-            training=c["training"],
-            sources={name: c["sources"][name] for name in sorted({c["datasets"][d]["source"] for d in self.datasets})},
-            results=self.results,
-            paper_rows={d: c["datasets"][d]["paper_row"] for d in self.datasets},
-            left_out={d: (c["datasets"][d]["paper_row"], reason) for d, reason in self.left_out.items()},
-            partial_models={d: self.models_of(d) for d in self.datasets if self.models_of(d) != self.models},
-            headers=headers,
-            left_out_headers=self.column_headers([m for m in c["models"] if m not in self.models]),
-            own_columns=any(c["models"][m]["paper_column"] != h for m, h in headers.items()),
-            variants=c["ablations"]["variants"],
-            ablation_groups=c["ablations"]["groups"],
-            unablated={d: self.source(d).rendered_group for d in self.datasets if not self.groups(d, "ablations.groups")},
-            unlabelled={d: c["datasets"][d]["source"] for d in self.datasets if not self.labelled(d)},
-            probes=c["probes"],
-        )
+        """Lines printed under a table: the settings that made it, how to read it."""
+        return self.table(table).notes(self)

@@ -120,9 +120,10 @@ class FilesMixin:
 
     def table_differences(self, table: str) -> list[str]:
         """How the tracked table's own record of the files it was made from (the CSV's source_file column) differs
-        from the files this config makes it from; empty when it has no such record or they agree."""
+        from the files this config makes it from; empty when it has no such record (the parameter counts) or they
+        agree."""
         made = Path(self.table_files(table)[0])
-        if table == "parameters" or not made.is_file():
+        if not made.is_file():
             return []
         with made.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
