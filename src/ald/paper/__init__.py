@@ -3,6 +3,7 @@
 These read only the files the pipeline wrote (metrics, probes, run records and trained runs).
 """
 
+from .figures import FIGURE_REGISTRY
+
 TABLES = ("table1", "table2", "table3", "parameters")
-FIGURES = ("figure2", "figure3", "figure4", "renders", "figure5", "swap", "angles", "curves")
-RENDERED_FIGURES = ("figure4", "renders")  # of figures.swap_datasets: rendered pairs (airplanes)
+FIGURES = tuple(FIGURE_REGISTRY)  # the registered figures' names, in the order ald.paper.figures imports them
