@@ -3,8 +3,6 @@ defaults their parameter schemas state."""
 
 from __future__ import annotations
 
-import copy
-
 
 class Registry(dict):
     def __init__(self, what: str):
@@ -27,6 +25,8 @@ class Registry(dict):
 
 def fill_defaults(value, schema: dict):
     """Every default of ``schema`` filled into ``value`` (in place), at every depth."""
+    import copy  # here, not at the top: the command line imports this module (the figure registry) at start-up
+
     if not isinstance(value, dict):
         return value
     props, extra = schema.get("properties", {}), schema.get("additionalProperties")

@@ -14,7 +14,6 @@ matplotlib through ``lazy``, and imports the library's trained-run and probe cod
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 from ...registry import Registry
 
@@ -22,11 +21,12 @@ from ...registry import Registry
 class Figure:
     """One figure: its name (the target, and ``<results>/figures/<name>.png``), caption and inputs."""
 
-    name: ClassVar[str]
-    caption: ClassVar[str]  # the report's caption, printed above the note (workflow/report/figure.rst)
+    # Class attributes, the same for every plan:
+    name: str
+    caption: str  # the report's caption, printed above the note (workflow/report/figure.rst)
     # Drawn from rendered pairs (figures.swap_datasets, e.g. airplanes): `all` builds it only when one is in.
-    rendered: ClassVar[bool] = False
-    part: ClassVar[str] = "main"  # the part of the runs (main, ablations) whose first seed its panels show
+    rendered: bool = False
+    part: str = "main"  # the part of the runs (main, ablations) whose first seed its panels show
 
     def panels(self, plan) -> list[str]:
         """The datasets it draws a panel of, from one run folder each (none: it is drawn from other files)."""

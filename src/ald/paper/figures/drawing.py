@@ -4,10 +4,9 @@ trained run's model and test pairs (PNG for reading, PDF for print)."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from .lazy import np, plt, torch  # noqa: F401  (torch: in annotations)
+from .lazy import np, plt, textwrap, torch  # noqa: F401  (torch: in annotations)
 
 
 def save(fig, paths: list[Path], note: str = "") -> None:

@@ -4,7 +4,6 @@ z_v and z_i exchanged between two test inputs and decoded, [z_v1; z_i2] and [z_v
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 from .base import Figure
 from .drawing import aspect, image_grid, save, show, show_prediction, unit, variant_summary
@@ -78,8 +77,8 @@ def training_objects(npz: str) -> str:
 class LatentSwapFigure(Figure):
     """A latent-swap figure: {dataset: the first seed's run folder of the method}, 3 pairs of test inputs each."""
 
-    titles: ClassVar[list[str]]  # of its four columns
-    heading: ClassVar[str]
+    titles: list[str]  # of its four columns
+    heading: str
 
     def inputs(self, plan) -> dict[str, str]:
         return self.run_folders(plan)

@@ -7,7 +7,7 @@ captions, and need none of these; ``np.zeros`` imports numpy on first use, ``plt
 from __future__ import annotations
 
 import functools
-import importlib
+import sys
 
 
 class LazyModule:
@@ -20,15 +20,17 @@ class LazyModule:
         if self._module is None:
             if self._setup:
                 self._setup()
-            self._module = importlib.import_module(self._name)
+            __import__(self._name)
+            self._module = sys.modules[self._name]
         return getattr(self._module, attr)
 
 
 def headless() -> None:
     """Figures are files: matplotlib draws without a display (before pyplot is first imported)."""
-    importlib.import_module("matplotlib").use("Agg")
+    __import__("matplotlib").use("Agg")
 
 
+textwrap = LazyModule("textwrap")
 np = LazyModule("numpy")
 pd = LazyModule("pandas")
 torch = LazyModule("torch")
