@@ -7,7 +7,7 @@ import torch
 
 from ald.groups import get_group
 from ald.models import build_model
-from ald.paper.figures import swap_partners
+from ald.paper.figures.latent_swap import swap_partners
 from ald.sources import prepare
 from ald.sources.airplanes import (MeshLoadError, load_meshes, load_skies, make_pairs, prepare_airplanes,
                                    relative_rotation, render_views)

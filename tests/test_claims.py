@@ -304,7 +304,7 @@ def test_angle_errors_separate_the_action_from_resampling(glyph_npz, tmp_path):
     through a continuous rotation loses detail, and most away from the quarter turns."""
     from ald.evaluate import angle_run
     from ald.groups import C4, SO2
-    from ald.paper.figures import angle_figure
+    from ald.paper.figures.angles import angle_figure
 
     exact = angle_run(exact_run(C4(), glyph_npz), test_seed=0, device="cpu", n_items=64, batch_size=16)
     assert exact["n_items"] == 64 and sum(exact["by_angle"]["count"]) == 64

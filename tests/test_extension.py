@@ -1,10 +1,13 @@
 """The extension points, used as a contributor would (docs/extending.md):
-a new dataset (source), a new group, a new model, a new analysis of a trained run, each registered and run through the public
-functions (config validation, training, evaluation, probes), with no change to the library."""
+a new dataset (source), a new group, a new model, a new analysis of a trained run, each registered and run
+through the public functions (config validation, training, evaluation, probes), with no change to the library;
+and a new figure, one file that the plan answers for and that draws."""
 
 import csv
 import copy
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,8 @@ from ald.cli import main
 from ald.evaluate import evaluate
 from ald.groups import C4, register_group
 from ald.models import GroupActionModel, register_model
+from ald.paper import FIGURES
+from ald.paper.figures import FIGURE_REGISTRY
 from ald.plan import Plan, Run
 from ald.probes import probe_run
 from ald.sources import Source, prepare, register_source, save_source
@@ -27,7 +32,7 @@ from conftest import REPO
 @pytest.fixture
 def registries():
     """Registries as they were before the test, whatever the test registers."""
-    saved = [(r, dict(r)) for r in (groups.GROUPS, sources.SOURCES, models.MODELS, analyses.ANALYSES)]
+    saved = [(r, dict(r)) for r in (groups.GROUPS, sources.SOURCES, models.MODELS, analyses.ANALYSES, FIGURE_REGISTRY)]
     yield
     for registry, content in saved:
         registry.clear()
@@ -183,3 +188,63 @@ def test_a_new_analysis_runs_from_the_cli_into_its_own_results_folder(tmp_path, 
     result = json.loads((tmp_path / out).read_text())
     assert result["identity"] == {"seed": 42} and result["latent_shape"][0] == 1
     assert json.loads(capsys.readouterr().out) == {"latent_shape": result["latent_shape"]}
+
+
+# A figure of one's own, as a contributor writes it: this one file (in the package it would be
+# src/ald/paper/figures/val_loss.py, named in the package's __init__ beside the others).
+NEW_FIGURE = '''"""Validation loss by epoch of each main run of the method, one line a run."""
+
+from ald.paper.figures.base import Figure, register_figure
+from ald.paper.figures.drawing import save
+from ald.paper.figures.lazy import pd, plt
+
+
+@register_figure
+class ValidationLoss(Figure):
+    name = "val_loss"
+    caption = "Validation loss by epoch of every main run of the method (ablations.model)."
+
+    def inputs(self, plan):
+        """{run key: history.csv} of the method's main runs."""
+        model = self.models(plan)[0]
+        return {run.key: plan.history_file(run) for run in plan.main_runs() if run.model == model}
+
+    def draw(self, inputs, test_seed, paths, note=""):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for run, history in inputs.items():
+            frame = pd.read_csv(history)
+            ax.plot(frame["epoch"], frame["val_total"], label=run)
+        ax.set(xlabel="epoch", ylabel="val_total", yscale="log")
+        ax.legend(fontsize=4)
+        save(fig, paths, note)
+'''
+
+
+def test_a_new_figure_is_one_file_the_plan_answers_for_and_that_draws(tmp_path, registries):
+    module = tmp_path / "val_loss.py"
+    module.write_text(NEW_FIGURE)
+    spec_ = importlib.util.spec_from_file_location("val_loss", module)
+    spec_.loader.exec_module(importlib.util.module_from_spec(spec_))  # registers it
+    assert list(FIGURE_REGISTRY) == [*FIGURES, "val_loss"]
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config["results"] = str(tmp_path / "results")
+    plan = Plan(config)
+    runs = [r for r in plan.main_runs() if r.model == "ald"]
+    inputs = plan.figure_inputs("val_loss")
+    assert len(inputs) == len(runs) == 3 * 2 * 3  # datasets x their groups x seeds
+    assert inputs[runs[0].key] == f"{tmp_path}/results/models/{runs[0].key}/history.csv"
+    assert plan.figure_input_files("val_loss") == list(inputs.values())  # what the make_figure rule waits for
+    assert plan.targets()["val_loss"] == [f"{tmp_path}/results/figures/val_loss.{ext}" for ext in ("png", "pdf")]
+    assert set(plan.targets()["val_loss"]) <= set(plan.default_targets())  # `all` builds it
+    assert plan.figure_left_out("val_loss") == [] and plan.missing_figure_reason("val_loss") is None
+    assert plan.figure_caption("val_loss").startswith("Validation loss by epoch")
+    assert plan.figure_note("val_loss").startswith("Settings: preset paper")
+
+    for epochs, history in enumerate(inputs.values(), start=2):  # made-up histories where the plan puts them
+        Path(history).parent.mkdir(parents=True)
+        Path(history).write_text("epoch,val_total\n" + "".join(f"{e},{1 / e}\n" for e in range(1, epochs + 1)))
+    paths = [Path(p) for p in plan.figure_files("val_loss")]
+    FIGURE_REGISTRY.lookup("val_loss").draw(inputs, 0, paths, plan.figure_note("val_loss"))
+    assert all(p.is_file() and p.stat().st_size > 5_000 for p in paths)
+    assert paths[0].read_bytes().startswith(b"\x89PNG")

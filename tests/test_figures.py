@@ -1,4 +1,4 @@
-"""The figures (ald.paper.figures), drawn from made-up histories, probe and angle files and stand-in models, and
+"""The figures (ald.paper.figures: one module per figure), drawn from made-up histories, probe and angle files and stand-in models, and
 read back before they are saved."""
 
 import json
@@ -9,11 +9,17 @@ import pandas as pd
 import pytest
 import torch
 
+from ald import probes
 from ald.pairs import Pair
-from ald.paper import figures
-from ald.paper.figures import (EMPTY_TEXT, LOG_BAND_FLOOR, PAPER_TAU, angle_figure, best_epochs, latent_magnitude_figure,
-                               latent_swap_figure, loss_ablation_figure, mean_band, read_history, tau_sweep_figure,
-                               training_curves_figure)
+from ald.paper import tables
+from ald.paper.figures import FIGURE_REGISTRY
+from ald.paper.figures.angles import ANGLE_CURVES, angle_figure
+from ald.paper.figures.curves import LOG_BAND_FLOOR, best_epochs, mean_band, read_history, training_curves_figure
+from ald.paper.figures.drawing import EMPTY_TEXT
+from ald.paper.figures.figure2 import loss_ablation_figure
+from ald.paper.figures.figure3 import PAPER_TAU, tau_sweep_figure
+from ald.paper.figures.figure5 import latent_magnitude_figure
+from ald.paper.figures.latent_swap import latent_swap_figure
 from ald.paper.values import TABLE3
 
 TERMS = {"ald": ["recon", "inv", "const"], "equivnr": ["l1", "ssim"]}
@@ -101,11 +107,11 @@ def test_a_missing_or_empty_history_is_named_with_the_fix(curves_inputs, tmp_pat
 
 @pytest.fixture
 def drawn(monkeypatch):
-    """The figures ``save`` is handed, kept open to be read."""
+    """The figures ``save`` closes once written, kept open to be read."""
+    import matplotlib.pyplot as plt
+
     kept = []
-    real_save = figures.save
-    monkeypatch.setattr(figures, "save", lambda fig, paths, note="": (kept.append(fig), real_save(fig, paths, note)))
-    monkeypatch.setattr(figures.plt, "close", lambda fig=None: None)
+    monkeypatch.setattr(plt, "close", lambda fig=None: kept.append(fig))
     return kept
 
 
@@ -166,8 +172,9 @@ def test_a_blank_prediction_is_flagged_in_every_image_figure_and_a_real_one_is_n
     latent_magnitude_figure({name: (StandIn(blank=name == "blobs"), Pairs(shape)) for name, shape in SHAPES.items()},
                             [tmp_path / "figure5.png"])
     assert texts(drawn[-1]).count(EMPTY_TEXT) == 4  # the blobs' output column
+    swap = FIGURE_REGISTRY["swap"]
     latent_swap_figure({name: (StandIn(blank=name == "blobs"), Pairs(shape), [(0, 1), (2, 3), (1, 2)], "")
-                        for name, shape in SHAPES.items()}, [tmp_path / "swap.png"])
+                        for name, shape in SHAPES.items()}, [tmp_path / "swap.png"], swap.titles, swap.heading)
     assert texts(drawn[-1]).count(EMPTY_TEXT) == 6  # both swapped decodings of each blobs pair
     assert all((tmp_path / f"{f}.png").stat().st_size > 0 for f in ("figure2", "figure5", "swap"))
 
@@ -196,8 +203,8 @@ def probe_file(path, accuracy, n_variant):
 
 
 def test_figure3_draws_the_paper_value_as_one_point_at_its_tau(drawn, tmp_path, monkeypatch):
-    monkeypatch.setattr(figures, "first_probe", lambda result: result["probes"][0])
-    monkeypatch.setitem(figures.PROBE_INPUTS, "tx", "T_g(x)")
+    monkeypatch.setattr(probes, "first_probe", lambda result: result["probes"][0])
+    monkeypatch.setitem(tables.PROBE_INPUTS, "tx", "T_g(x)")
     sweep = {"glyphs": {str(t): probe_file(tmp_path / f"{t}.json", 50 + 10 * t, int(64 * (1 - t))) for t in (0.1, 0.5, 0.9)}}
     tau_sweep_figure(sweep, [tmp_path / "figure3.png"])
     accuracy = drawn[-1].axes[0]
@@ -225,7 +232,7 @@ def test_angles_colours_each_curve_and_has_one_legend_for_every_panel(drawn, tmp
         assert len({line.get_color() for line in ax.lines}) == 3  # prediction, ceiling, round trip
     assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
     labels = legend_labels(fig)
-    assert sum(text in labels for _, _, text in figures.ANGLE_CURVES.values()) == 3
+    assert sum(text in labels for _, _, text in ANGLE_CURVES.values()) == 3
     assert "group SO2" in labels and "group SO3" in labels
     assert [ax.get_title() for ax in fig.axes[:2]] == ["glyphs: SO2 (1 seed(s))", "blobs: SO3 (2 seed(s))"]
 
@@ -255,7 +262,7 @@ def test_a_band_on_a_log_axis_stops_at_a_fraction_of_the_mean(tmp_path):
 
 
 def test_an_output_dark_inside_its_border_is_empty_and_a_small_object_is_not():
-    from ald.paper.figures import is_empty
+    from ald.paper.figures.drawing import is_empty
 
     truth = -torch.ones(1, 1, 32, 32, 32)
     truth[0, 0, 14:18, 14:18, 14:18] = 1  # a small bright object: 0.2% of the volume

@@ -67,14 +67,14 @@ def cmd_table(args) -> None:
 
 
 def cmd_figure(args) -> None:
-    from .paper.figures import draw
+    from .paper.figures import FIGURE_REGISTRY
+    from .paper.figures.drawing import placeholder_figure
     from .plan import input_files
 
+    figure = FIGURE_REGISTRY.lookup(args.figure)
     inputs = json.loads(args.inputs)
     left_out = json.loads(args.left_out)
     if not inputs and left_out:  # every panel left out on purpose (not_run): the figure says so instead
-        from .paper.figures import placeholder_figure
-
         placeholder_figure(args.figure, left_out, [Path(p) for p in args.outputs], args.note)
         print(f"wrote {' and '.join(args.outputs)} (nothing to draw: every panel is left out)", flush=True)
         return
@@ -84,7 +84,7 @@ def cmd_figure(args) -> None:
     if missing:
         raise FileNotFoundError(f"{args.figure} needs {len(missing)} missing input(s): {', '.join(missing)}. "
                                 f"Build them first, e.g. `snakemake --cores 2 {missing[0]}`, or run the figure's target.")
-    draw(args.figure, inputs, args.test_seed, [Path(p) for p in args.outputs], args.note)
+    figure.draw(inputs, args.test_seed, [Path(p) for p in args.outputs], args.note)
     if args.record:  # what it was drawn from (ald.plan.Plan.figure_differences)
         Path(args.record).write_text(json.dumps(inputs, indent=1, sort_keys=True) + "\n")
     print(f"wrote {' and '.join(args.outputs)}", flush=True)

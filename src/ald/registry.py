@@ -25,7 +25,7 @@ class Registry(dict):
 
 def fill_defaults(value, schema: dict):
     """Every default of ``schema`` filled into ``value`` (in place), at every depth."""
-    import copy  # here: the table registry is imported at the command line's start-up
+    import copy  # here, not at the top: the command line imports the table and figure registries at start-up
 
     if not isinstance(value, dict):
         return value

@@ -55,6 +55,8 @@ rule make_figure:
         test_seed=SETTINGS["evaluation"]["test_seed"],
         # Raw, so that the caption (report/figure.rst) states the same settings; the shell quotes it.
         note=lambda w: PLAN.figure_note(w.figure),
+        # The report's caption, the figure's own (ald.paper.figures); not used by the shell.
+        caption=lambda w: PLAN.figure_caption(w.figure),
         # Not an output, so that a figure drawn before these records existed is not redrawn for the lack of one.
         record=lambda w: PLAN.figure_record(w.figure),
         left_out=lambda w: quoted_json(PLAN.figure_left_out(w.figure)),

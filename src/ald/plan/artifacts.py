@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ..groups import GROUPS
 from ..models import build_model
-from ..paper import RENDERED_FIGURES, notes
+from ..paper import notes
+from ..paper.figures import FIGURE_REGISTRY
 from ..paper.tables import TABLES as TABLE_OBJECTS, Table
 from ..paper.tables.table1 import column_headers
 from .files import input_files
@@ -63,7 +64,7 @@ class ArtifactsMixin:
         """A table's caption in the HTML report (workflow/report/table.rst)."""
         return self.table(table).caption
 
-    # -- figures
+    # -- figures: each answer is the figure's own (ald.paper.figures: one registered object per figure)
 
     def first_seed_run_dir(self, dataset: str, model: str) -> str:
         return self.run_dir(self.first_seed_run(dataset, model))
@@ -75,71 +76,24 @@ class ArtifactsMixin:
 
     def figure_panels(self, figure: str) -> tuple[list[str], str]:
         """The datasets a figure draws a panel of per run folder, and the ``part`` of the runs they show."""
-        if figure == "figure2":
-            return [d for d in self.datasets if self.groups(d, "ablations.groups")], "ablations"
-        if figure == "figure4":
-            return self.swap_datasets(), "main"
-        if figure in ("figure5", "swap", "angles"):
-            key = "angle_datasets" if figure == "angles" else "latent_datasets"
-            return [d for d in self.config["figures"][key] if d in self.datasets], "main"
-        return [], "main"
+        drawn = FIGURE_REGISTRY.lookup(figure)
+        return drawn.panels(self), drawn.part
 
     def figure_left_out(self, figure: str) -> list[str]:
         """'dataset: reason' of each panel ``not_run`` leaves out of a figure (Figure 3: each left-out tau point)."""
-        if figure == "figure3":
-            points = {}
-            for tau, run in self.configured_tau_points():
-                if why := self.unanalysed_reason(run, "tau_sweep"):
-                    points.setdefault((run.dataset, run.group, run.seed, why), []).append(f"{tau:g}")
-            return [f"{d} {g} seed {seed} (tau {', '.join(taus)}): {why}" for (d, g, seed, why), taus in points.items()]
-        datasets, part = self.figure_panels(figure)
-        models = self.ablation_models() if figure == "figure2" else [self.config["ablations"]["model"]]
-        if figure == "angles":
-            seeds = {}
-            for run, reason in self.left_out_runs("main"):
-                if run.dataset in datasets and run.model == models[0] and not GROUPS[run.group].exact:
-                    seeds.setdefault((run.dataset, run.group, reason), []).append(str(run.seed))
-            return [f"{d} {g} (seeds {', '.join(s)}): {reason}" for (d, g, reason), s in seeds.items()]
-        if figure == "curves":
-            return []
-        return [f"{d}: {reason}" for d in datasets if (reason := self.unshown_reason(d, models, part))]
+        return FIGURE_REGISTRY.lookup(figure).left_out(self)
 
     def figure_inputs(self, figure: str):
         """What a figure shows: run folders, probe files or histories, nested as the figure's drawing function takes them."""
-        model = self.config["ablations"]["model"]
-        datasets, part = self.figure_panels(figure)
-        models = self.ablation_models() if figure == "figure2" else [model]
-        if figure != "angles":  # angles draws every seed it has; the others show the first seed's runs
-            datasets = [d for d in datasets if self.unshown_reason(d, models, part) is None]
-        if figure == "figure2":  # {dataset: {variant: run folder}} of the first seed's ablation models
-            return {d: {self.variant_label(m): self.first_seed_run_dir(d, m) for m in models} for d in datasets}
-        if figure == "renders":  # {dataset: prepared .npz}
-            return {d: self.source_npz(d) for d in self.swap_datasets()}
-        if figure == "figure3":  # {curve: {tau: probe file}}
-            sweep, curves = self.config["tau_sweep"], {}
-            several = len(sweep["seeds"]) > 1 or any(len(self.groups(d, "tau_sweep.groups")) > 1 for d in sweep["datasets"])
-            for tau, run in self.tau_points():
-                curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
-                curves.setdefault(curve, {})[str(tau)] = self.analysis_file("probes", run)
-            return curves
-        if figure == "curves":  # {"dataset group": {model: {seed: history.csv}}} of every main run
-            runs = {}
-            for run in self.main_runs():
-                seeds = runs.setdefault(f"{run.dataset} {run.group}", {}).setdefault(run.model, {})
-                seeds[str(run.seed)] = self.history_file(run)
-            return runs
-        if figure == "angles":  # {dataset: {group: {seed: angles file}}}: the method under continuous groups
-            shown = {d: {} for d in datasets}  # in figures.angle_datasets' order
-            for run in self.main_runs():
-                if run.dataset in shown and run.model == model and not GROUPS[run.group].exact:
-                    shown[run.dataset].setdefault(run.group, {})[str(run.seed)] = self.analysis_file("angles", run)
-            return {d: groups for d, groups in shown.items() if groups}
-        # figure5, swap, figure4: {dataset: run folder}
-        return {d: self.first_seed_run_dir(d, model) for d in datasets}
+        return FIGURE_REGISTRY.lookup(figure).inputs(self)
+
+    def figure_caption(self, figure: str) -> str:
+        """The figure's caption in the report (above its note)."""
+        return FIGURE_REGISTRY.lookup(figure).caption
 
     def missing_figure_reason(self, figure: str) -> str | None:
         """Why a figure has nothing to show (its datasets are left out or not configured), or None."""
-        if figure not in RENDERED_FIGURES or self.swap_datasets():
+        if not FIGURE_REGISTRY.lookup(figure).rendered or self.swap_datasets():
             return None
         wanted = self.config["figures"]["swap_datasets"]
         reasons = [f"{d}: {self.left_out.get(d, 'not selected (only_datasets)')}" for d in wanted]
@@ -164,8 +118,7 @@ class ArtifactsMixin:
 
     def figure_note(self, figure: str) -> str:
         """The settings a figure states in its corner, and the panels ``not_run`` leaves out of it."""
-        seeds = self.config["tau_sweep"]["seeds"] if figure == "figure3" else None
-        datasets = self.config["tau_sweep"]["datasets"] if figure == "figure3" else None
+        seeds, datasets = FIGURE_REGISTRY.lookup(figure).note_settings(self)
         return notes.figure_note(self.settings_line(seeds, datasets), self.figure_left_out(figure))
 
     def claims_notes(self) -> list[str]:

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from ..analyses import ANALYSES
-from ..paper import FIGURES, RENDERED_FIGURES, TABLES
+from ..paper import TABLES
+from ..paper.figures import FIGURE_REGISTRY
 from ..sources import SOURCES
 from .names import Run
 
@@ -61,12 +62,12 @@ class FilesMixin:
 
     def targets(self) -> dict[str, list[str]]:
         """Every artifact of the paper by target name."""
-        return {**{t: self.table_files(t) for t in TABLES}, **{f: self.figure_files(f) for f in FIGURES},
+        return {**{t: self.table_files(t) for t in TABLES}, **{f: self.figure_files(f) for f in FIGURE_REGISTRY},
                 "claims": self.claims_files(), "summary": [self.summary_file()]}
 
     def default_targets(self) -> list[str]:
         """What `all` builds: every target, but the rendered-pair figures only when one of their datasets is in."""
-        skip = RENDERED_FIGURES if not self.swap_datasets() else ()
+        skip = [] if self.swap_datasets() else [name for name, figure in FIGURE_REGISTRY.items() if figure.rendered]
         return [f for target, files in self.targets().items() if target not in skip for f in files]
 
     def swap_datasets(self) -> list[str]:
