@@ -100,7 +100,7 @@ latent round trip D(g^-1.g.E(x)) against D(E(x)), one colour per curve (legend b
         shown = {d: {} for d in self.panels(plan)}  # in figures.angle_datasets' order
         for run in plan.main_runs():
             if run.dataset in shown and run.model == model and continuous(run.group):
-                shown[run.dataset].setdefault(run.group, {})[str(run.seed)] = plan.angles_file(run)
+                shown[run.dataset].setdefault(run.group, {})[str(run.seed)] = plan.analysis_file("angles", run)
         return {d: groups for d, groups in shown.items() if groups}
 
     def draw(self, inputs, test_seed, paths, note=""):

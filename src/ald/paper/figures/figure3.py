@@ -72,7 +72,7 @@ fraction of channels in z_v."""
         several = len(sweep["seeds"]) > 1 or any(len(plan.groups(d, "tau_sweep.groups")) > 1 for d in sweep["datasets"])
         for tau, run in plan.tau_points():
             curve = f"{run.dataset} {run.group} seed{run.seed}" if several else run.dataset
-            curves.setdefault(curve, {})[str(tau)] = plan.probe_file(run)
+            curves.setdefault(curve, {})[str(tau)] = plan.analysis_file("probes", run)
         return curves
 
     def note_settings(self, plan):
