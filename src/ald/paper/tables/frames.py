@@ -106,7 +106,9 @@ def joined_sources(files: pd.Series) -> str:
     return ";".join(f for f in files if f)
 
 
-def with_difference(stats: pd.DataFrame, source: str) -> pd.DataFrame:
+def with_paper(stats: pd.DataFrame, paper_value, columns: list[str], source: str) -> pd.DataFrame:
+    """Each row's paper value (``paper_value`` of the row's ``columns``, or None) and ours minus it."""
+    stats["paper"] = [paper_value(*values) for values in zip(*(stats[c] for c in columns))]
     stats["paper"] = stats["paper"].astype(float)
     stats["difference"] = stats["mean"] - stats["paper"]
     stats["paper_source"] = source

@@ -22,8 +22,7 @@ OWN_COLUMNS_NOTE = (
 def table1(frame):
     """Rows per dataset x group x metric; ours beside the paper's Table 1 value and the difference."""
     stats = frames.aggregate(frame, ["dataset", "paper_row", "group", "model", "paper_column"])
-    stats["paper"] = [table1_paper(r, m, c) for r, m, c in zip(stats["paper_row"], stats["metric"], stats["paper_column"])]
-    return frames.with_difference(stats, paper_values.TABLE1_SOURCE)
+    return frames.with_paper(stats, table1_paper, ["paper_row", "metric", "paper_column"], paper_values.TABLE1_SOURCE)
 
 
 def table1_paper(row: str, metric: str, model: str) -> float | None:

@@ -12,9 +12,12 @@ TABLE2_ROW = ["dataset", "paper_row", "group", "variant"]
 def table2(frame):
     """Loss ablation: rows per dataset x group x variant, PSNR/SSIM/RMSE beside paper Table 2."""
     stats = frames.aggregate(frame, TABLE2_ROW)
-    stats["paper"] = [None if frames.paper_metric(m) is None else paper_values.table2_value(r, v, frames.paper_metric(m))
-                      for r, v, m in zip(stats["paper_row"], stats["variant"], stats["metric"])]
-    return frames.with_difference(stats, paper_values.TABLE2_SOURCE)
+    return frames.with_paper(stats, table2_paper, ["paper_row", "variant", "metric"], paper_values.TABLE2_SOURCE)
+
+
+def table2_paper(paper_row: str, variant: str, metric: str):
+    paper_metric = frames.paper_metric(metric)
+    return None if paper_metric is None else paper_values.table2_value(paper_row, variant, paper_metric)
 
 
 @register_table

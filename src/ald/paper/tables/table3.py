@@ -46,9 +46,7 @@ def table3(frame):
     stats = stats.reset_index()
     channels = frame.groupby(keys, sort=False)["n_variant_channels"].agg(lambda v: sorted({int(c) for c in v if pd.notna(c)}))
     stats["n_variant_channels"] = [str(c) for c in channels.to_numpy()]
-    stats["paper"] = [paper_values.table3_value(r, p, m)
-                      for r, p, m in zip(stats["paper_row"], stats["part"], stats["metric"])]
-    return frames.with_difference(stats, paper_values.TABLE3_SOURCE)
+    return frames.with_paper(stats, paper_values.table3_value, ["paper_row", "part", "metric"], paper_values.TABLE3_SOURCE)
 
 
 @register_table
