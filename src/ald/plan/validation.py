@@ -168,13 +168,12 @@ def section_problems(config: dict) -> list[str]:
         section, field_ = key.split(".")
         if config[section][field_] not in config["models"]:
             missing(key, config[section][field_], "models")
-    declared = variants(config)
     for i, entry in enumerate(config["not_run"]):
         for d in entry.get("datasets", []):
             if d not in config["datasets"]:
                 missing(f"not_run[{i}].datasets", d, "datasets")
         for model in entry.get("models", []):
-            if model not in config["models"] and model not in declared:
+            if model not in config["models"] and model not in variants(config):
                 missing(f"not_run[{i}].models", model, "models")
     model_lists = {"probes.models": config["probes"]["models"], "only_models": config["only_models"],
                    **{f"datasets.{d}.models": entry.get("models") for d, entry in config["datasets"].items()}}
