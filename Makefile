@@ -21,18 +21,20 @@ egl:
 
 # One pip call for torch, the package and its pins: `torch==2.13.0` takes the CPU build (never
 # torchvision, which drags in CUDA); constraints.txt pins every other package exactly; medmnist goes in
-# without its deps. --no-compile: byte-compiling every installed file took about half the set-up; Python
-# compiles the modules a job imports on first use instead.
+# without its deps. --no-compile: byte-compiling every installed file took about half the set-up; step 5
+# compiles only the modules the jobs import (src/ald/bytecode.py says why that matters).
 PIP := $(BIN)/pip install --quiet --no-compile --progress-bar off
 $(VENV)/.installed: pyproject.toml constraints.txt
-	@echo "[1/4] Checking the offscreen-rendering libraries (EGL), needed only for the airplane renders..."
+	@echo "[1/5] Checking the offscreen-rendering libraries (EGL), needed only for the airplane renders..."
 	@$(MAKE) --no-print-directory egl
-	@echo "[2/4] Creating the virtual environment $(VENV)..."
+	@echo "[2/5] Creating the virtual environment $(VENV)..."
 	@$(PYTHON) -m venv $(VENV)
-	@echo "[3/4] Installing torch 2.13.0 (CPU), snakemake and the ald package's pinned dependencies into $(VENV) (about a minute)..."
+	@echo "[3/5] Installing torch 2.13.0 (CPU), snakemake and the ald package's pinned dependencies into $(VENV) (about a minute)..."
 	@$(PIP) -c constraints.txt "torch==2.13.0" -e ".[dev]"
-	@echo "[4/4] Installing medmnist 3.0.2 without its dependencies (only its INFO table; its deps pull CUDA torch)..."
+	@echo "[4/5] Installing medmnist 3.0.2 without its dependencies (only its INFO table; its deps pull CUDA torch)..."
 	@$(PIP) --no-deps "medmnist==3.0.2"
+	@echo "[5/5] Writing the bytecode cache of the modules the workflow's jobs import (ald bytecode)..."
+	@$(BIN)/python -m ald.cli bytecode
 	@touch $@
 	@echo "Set up. Activate it with: source $(VENV)/bin/activate"
 

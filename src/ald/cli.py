@@ -139,6 +139,13 @@ def cmd_docs(args) -> None:
         raise SystemExit("the generated docs are out of date: run `ald docs` (make check-tables does)")
 
 
+def cmd_bytecode(args) -> None:
+    from .bytecode import write_job_bytecode
+
+    written, cached = write_job_bytecode()
+    print(f"bytecode cache: wrote {written} file(s), {cached} already cached", flush=True)
+
+
 def cmd_tracked(args) -> None:
     from .paper.docs import rebuild_commands
 
@@ -221,6 +228,7 @@ def tool_commands(sub) -> None:
             (["--device"], {"default": "auto", "help": "auto, cpu, cuda or cuda:N"}))
     command(sub, "docs", cmd_docs, "write docs/results.md and the generated blocks of README.md and docs/ from the tracked files",
             (["--check"], {"action": "store_true", "help": "only list what differs; fail if anything does"}))
+    command(sub, "bytecode", cmd_bytecode, "write the bytecode cache of the modules the workflow's jobs import (make setup does)")
     command(sub, "tracked", cmd_tracked, "print the Snakemake arguments that rebuild each tracked result set (profiles/tracked.yaml)")
 
 
