@@ -35,7 +35,9 @@ def imported_sources() -> list[Path]:
 
 def write_job_bytecode() -> tuple[int, int]:
     """Import the jobs' modules and write each imported file's missing cache. Returns (written, already cached)."""
-    __import__("matplotlib").use("Agg")
+    from .paper.figures.lazy import headless
+
+    headless()  # as the figure jobs import pyplot
     for name in JOB_MODULES:
         importlib.import_module(name)
     for name in OPTIONAL_MODULES:
