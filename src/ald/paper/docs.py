@@ -8,7 +8,7 @@
   `<!-- q results/tables/table1.csv dataset=rotated_mnist group=C4 model=ald metric=PSNR -->28.98 ± 2.69<!-- /q -->`.
   The filters must pick exactly one row (quote a value with spaces: `metric="RMSE [-1,1]"`). It shows mean ± std (the tables' digits for the metric) unless
   `field=<column>` picks another column, and `digits=<n>` sets the decimals. A .json file (metrics, probes,
-  angles) takes no filters, only `field=<dotted key>`, e.g. `field=psnr`.
+  angles, a benchmark's figures) takes no filters, only `field=<dotted key>`, e.g. `field=psnr`.
 
 `ald docs` writes them; `ald docs --check` (and tests/test_docs.py) lists what differs from the tracked files.
 """
@@ -97,6 +97,8 @@ def quoted_value(root: Path, name: str, query: str) -> str:
         value = json.loads((root / name).read_text())
         for key in field.split("."):
             value = value[int(key)] if isinstance(value, list) else value[key]
+        if isinstance(value, str):  # e.g. the machine a benchmark ran on
+            return value
         return f"{value:,}" if isinstance(value, int) else f"{float(value):.{int(digits or 2)}f}"
     frame = pd.read_csv(root / name, dtype=str, keep_default_na=False)
     unknown = sorted(set(terms) - set(frame.columns))
