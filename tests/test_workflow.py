@@ -143,12 +143,25 @@ def check_table_traces_to_metrics(results: Path):
     return table
 
 
+def check_job_timings_match_job_stats(stderr: str) -> None:
+    """benchmarks/demo.py's reading of the run's log finds every job Snakemake counted, with a duration."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from demo import job_seconds
+
+    stats = stderr.split("Job stats:", 1)[1].split("\ntotal", 1)[0]
+    counted = {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", stats, re.M)}
+    timed = job_seconds(max(REPO.glob(".snakemake/log/*.snakemake.log")))
+    assert {rule: len(seconds) for rule, seconds in timed.items()} == counted
+    assert sum(timed["train"]) > 0 and min(min(seconds) for seconds in timed.values()) >= 0
+
+
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path):
     config = write_config(tmp_path, REPO / "profiles/demo/demo.yaml", results=str(tmp_path / "results"),
                           **{"data.root": str(tmp_path / "data")})
     run = snakemake("all", "--profile", "profiles/demo", "--configfile", str(config))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    check_job_timings_match_job_stats(run.stderr)
     results = tmp_path / "results"
     for name in ("table1", "table2", "table3"):
         for ext in ("csv", "md", "tex"):
