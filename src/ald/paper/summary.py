@@ -1,10 +1,13 @@
-"""A result set in under 100 columns: Table 1's PSNR cells beside the paper's, and the claims' verdicts.
+"""A result set in under 100 columns: Table 1's PSNR cells beside the paper's, the runs they rest on and their
+training time, and the claims' verdicts.
 
-Read from the set's own table1.csv and claims.csv, so it cannot disagree with them. The demo prints it when
+Read from the set's own table1.csv (and the metrics files it names) and claims.csv, so it cannot disagree
+with them. The demo prints it when
 it ends, and the README and docs/results.md quote it for the tracked sets (ald.paper.docs).
 """
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -36,6 +39,27 @@ def not_run_line(table1: pd.DataFrame) -> str | None:
             f"(tables/table1.md says which, and why).")
 
 
+def trained_on(train_run: dict) -> str:
+    """The device a metrics file's run trained on: the CPU or card its run record names, else its device."""
+    record = Path(train_run.get("record", ""))
+    found = json.loads(record.read_text()) if record.is_file() else train_run
+    if "device" not in found:
+        return "devices their older records do not name"
+    return f"{found.get('device_name') or found['device']} ({found.get('precision', 'fp32')})"
+
+
+def training_line(table1: pd.DataFrame) -> str | None:
+    """How many runs Table 1's cells rest on, their training jobs' wall time in all, and where they trained."""
+    files = sorted({name for cell in table1["source_file"].dropna() for name in str(cell).split(";") if name})
+    runs = [json.loads(Path(name).read_text())["train_run"] for name in files if Path(name).is_file()]
+    if not runs:
+        return None
+    hours = sum(run["wall_seconds"] for run in runs) / 3600
+    devices = ", ".join(sorted({trained_on(run) for run in runs}))
+    return (f"Table 1 rests on {len(runs)} trainings, whose jobs took {hours:.1f} h in all (the sum of each "
+            f"run.json's wall_seconds), on {devices}.")
+
+
 def verdict_lines(claims: pd.DataFrame) -> list[str]:
     lines = []
     for claim in claims.itertuples():
@@ -49,7 +73,7 @@ def summary_text(table1_csv: Path, claims_csv: Path | None = None, header: list[
     lines = [w for line in header for w in textwrap.wrap(line, WIDTH)] + [""]
     rows = psnr_rows(table1)
     lines += [rows.to_markdown(index=False, disable_numparse=True) if len(rows) else "No Table 1 cell has a trained run yet.", ""]
-    lines += [w for w in textwrap.wrap(not_run_line(table1) or "", WIDTH)]
+    lines += [w for line in (training_line(table1), not_run_line(table1)) for w in textwrap.wrap(line or "", WIDTH)]
     if claims_csv is not None:
         lines += ["", "Claims (claims.md has the evidence):", ""] + verdict_lines(pd.read_csv(claims_csv))
     return "\n".join(lines).strip() + "\n"
