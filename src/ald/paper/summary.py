@@ -2,8 +2,8 @@
 training time, and the claims' verdicts.
 
 Read from the set's own table1.csv (and the metrics files it names) and claims.csv, so it cannot disagree
-with them. The demo prints it when
-it ends, and the README and docs/results.md quote it for the tracked sets (ald.paper.docs).
+with them. The demo prints it when it ends, and the README and docs/results.md quote it for the tracked sets
+(ald.paper.docs).
 """
 from __future__ import annotations
 
