@@ -271,3 +271,14 @@ def test_an_output_dark_inside_its_border_is_empty_and_a_small_object_is_not():
     assert is_empty(edges, truth) and is_empty(torch.full_like(truth, 0.2), truth)
     assert not is_empty(truth, truth)
     assert not is_empty(-torch.ones_like(truth), -torch.ones_like(truth))  # nothing to predict: not flagged
+
+
+def test_figure3_stars_the_paper_value_once_for_the_seeds_of_one_row(drawn, tmp_path, monkeypatch):
+    monkeypatch.setattr(probes, "first_probe", lambda result: result["probes"][0])
+    monkeypatch.setitem(tables.PROBE_INPUTS, "tx", "T_g(x)")
+    sweep = {f"glyphs seed{seed}": {str(t): probe_file(tmp_path / f"{seed}-{t}.json", 50 + seed / 10 + 10 * t, 32)
+                                    for t in (0.1, 0.5, 0.9)} for seed in (42, 43)}
+    tau_sweep_figure(sweep, [tmp_path / "figure3.png"])
+    labels = [line.get_label() for line in drawn[-1].axes[0].lines]
+    assert sum("paper" in label for label in labels) == 1
+    assert sum("$z_v$ (ours)" in label for label in labels) == 2

@@ -23,6 +23,7 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note:
     from ..values import TABLE3
 
     fig, (acc_ax, frac_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    starred = set()  # the paper's value is one point per paper row, however many seeds' curves share it
     for k, (dataset, files) in enumerate(sorted(sweep.items())):
         points = sorted((float(tau), json.loads(Path(p).read_text())) for tau, p in files.items())
         taus, rows = [t for t, _ in points], [r for _, r in points]
@@ -37,16 +38,19 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note:
                         label=f"{dataset}: $z_v$ empty (no variant channel)")
         acc_ax.plot(taus, z, "--", color=color, alpha=0.7, label=f"{dataset}: $z$ (ours)")
         paper_row = rows[0]["identity"]["paper_row"]
-        if paper_row in TABLE3:  # a value at the paper's threshold only, so one point, not a line across every tau
+        if paper_row in TABLE3 and paper_row not in starred:  # the paper's threshold only: a point, not a line
+            starred.add(paper_row)
             acc_ax.plot([PAPER_TAU], [TABLE3[paper_row]["z_v"]["accuracy"]], "*", ms=12, color=color, markeredgecolor="black",
-                        label=f"{dataset}: paper, $\\tau$ {PAPER_TAU} ({paper_row} $z_v$, Table 3)")
+                        label=f"paper, $\\tau$ {PAPER_TAU} ({paper_row} $z_v$, Table 3)")
         frac_ax.plot(taus, [r["n_variant_channels"] / r["n_channels"] for r in rows], "o-", color=color, label=dataset)
     probe = first_probe(rows[0])
     acc_ax.set(xlabel=r"mask threshold $\tau$", ylabel="test accuracy (%)",
                title=f"{probe['family']} probe accuracy on the latent of {PROBE_INPUTS[probe['input']]}")
     frac_ax.set(xlabel=r"mask threshold $\tau$", ylabel="fraction of variant channels", ylim=(-0.05, 1.05),
                 title=r"Channels assigned to $z_v$")
-    acc_ax.legend(fontsize=7), frac_ax.legend(fontsize=7)
+    # under the panel: above it the paper's star sits among the legend's usual places
+    acc_ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    frac_ax.legend(fontsize=7)
     acc_ax.grid(alpha=0.3), frac_ax.grid(alpha=0.3)
     save(fig, paths, note)
 
