@@ -282,3 +282,26 @@ def test_figure3_stars_the_paper_value_once_for_the_seeds_of_one_row(drawn, tmp_
     labels = [line.get_label() for line in drawn[-1].axes[0].lines]
     assert sum("paper" in label for label in labels) == 1
     assert sum("$z_v$ (ours)" in label for label in labels) == 2
+
+
+def test_figure3_draws_a_point_hollow_when_its_run_kept_an_early_checkpoint(drawn, tmp_path, monkeypatch):
+    monkeypatch.setattr(probes, "first_probe", lambda result: result["probes"][0])
+    monkeypatch.setitem(tables.PROBE_INPUTS, "tx", "T_g(x)")
+    sweep = {}
+    for tau in (0.1, 0.5):
+        run = tmp_path / f"models/tau{tau}"
+        history = write_history(run / "history.csv", "ald", 1, psnr=False, epochs=20)  # best before the rise at 6
+        if tau == 0.5:  # still improving at its last epoch
+            history["val_total"] = 1 / history["epoch"]
+            history.to_csv(run / "history.csv", index=False)
+        path = probe_file(tmp_path / f"{tau}.json", 70.0, 32)
+        result = json.loads((tmp_path / f"{tau}.json").read_text()) | {"train_run": {"record": str(run / "run.json")}}
+        (tmp_path / f"{tau}.json").write_text(json.dumps(result))
+        sweep.setdefault("glyphs", {})[str(tau)] = path
+    tau_sweep_figure(sweep, [tmp_path / "figure3.png"])
+    accuracy, fraction = drawn[-1].axes[:2]
+    for ax in (accuracy, fraction):
+        hollow = [line for line in ax.lines if line.get_markerfacecolor() == "white" and len(line.get_xdata())]
+        assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [0.1]
+    assert sum("hollow" in line.get_label() for line in accuracy.lines) == 1
+    assert not any("hollow" in line.get_label() for line in fraction.lines)

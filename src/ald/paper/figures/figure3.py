@@ -11,6 +11,28 @@ from .drawing import save
 from .lazy import np, plt
 
 PAPER_TAU = 0.5  # the mask threshold of the paper's Table 3
+# A probed checkpoint kept before this fraction of the run's epochs is drawn hollow: the run's validation loss rose
+# after it (e.g. a late divergence), so that point shows an earlier stage of training than its neighbours may.
+EARLY_CHECKPOINT = 0.9
+EARLY_LABEL = "hollow: checkpoint kept before 90% of the epochs\n(validation loss rose later; see its history.csv)"
+
+
+def kept_epoch(result: dict) -> tuple[int, int] | None:
+    """(the epoch of the checkpoint a probe file probed, the run's last epoch), from the history beside the run
+    record the probe file names; None for a probe file that names no record."""
+    from .curves import best_epochs, read_history
+
+    record = result.get("train_run", {}).get("record")
+    if not record:
+        return None
+    history = read_history(str(Path(record).with_name("history.csv")))
+    kept = best_epochs(history.assign(model="run", seed="run"))
+    return int(kept["epoch"].iloc[0]), int(history["epoch"].max())
+
+
+def is_early(result: dict) -> bool:
+    epochs = kept_epoch(result)
+    return epochs is not None and epochs[0] < EARLY_CHECKPOINT * epochs[1]
 
 
 def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note: str = "") -> None:
@@ -24,6 +46,7 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note:
 
     fig, (acc_ax, frac_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
     starred = set()  # the paper's value is one point per paper row, however many seeds' curves share it
+    any_early = False
     for k, (dataset, files) in enumerate(sorted(sweep.items())):
         points = sorted((float(tau), json.loads(Path(p).read_text())) for tau, p in files.items())
         taus, rows = [t for t, _ in points], [r for _, r in points]
@@ -42,7 +65,15 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note:
             starred.add(paper_row)
             acc_ax.plot([PAPER_TAU], [TABLE3[paper_row]["z_v"]["accuracy"]], "*", ms=12, color=color, markeredgecolor="black",
                         label=f"paper, $\\tau$ {PAPER_TAU} ({paper_row} $z_v$, Table 3)")
-        frac_ax.plot(taus, [r["n_variant_channels"] / r["n_channels"] for r in rows], "o-", color=color, label=dataset)
+        fractions = [r["n_variant_channels"] / r["n_channels"] for r in rows]
+        frac_ax.plot(taus, fractions, "o-", color=color, label=dataset)
+        early = [is_early(r) for r in rows]
+        any_early = any_early or any(early)
+        for ax, values in ((acc_ax, z_v), (frac_ax, fractions)):
+            ax.plot([t for t, e in zip(taus, early) if e], [v for v, e in zip(values, early) if e], "o", color=color,
+                    mfc="white", label="_nolegend_")
+    if any_early:  # one neutral legend entry for every curve's hollow points
+        acc_ax.plot([], [], "o", color="grey", mfc="white", label=EARLY_LABEL)
     probe = first_probe(rows[0])
     acc_ax.set(xlabel=r"mask threshold $\tau$", ylabel="test accuracy (%)",
                title=f"{probe['family']} probe accuracy on the latent of {PROBE_INPUTS[probe['input']]}")
@@ -60,7 +91,8 @@ class Figure3(Figure):
     name = "figure3"
     caption = """Figure 3: linear-probe accuracy of z_v against the mask threshold tau (solid), of the full latent z
 (dashed) and the paper's z_v accuracy, a single value at tau = 0.5 (★, "paper, tau 0.5"); right:
-fraction of channels in z_v."""
+fraction of channels in z_v. A hollow point's run kept a checkpoint from before 90% of its epochs (its
+validation loss rose later), so it shows an earlier stage of training."""
 
     def left_out(self, plan) -> list[str]:
         """Each tau point ``not_run`` leaves out, by run and reason."""
