@@ -103,7 +103,7 @@ def cmd_summary(args) -> None:
     from .paper.summary import write_summary
 
     print(write_summary(Path(args.table1), Path(args.claims) if args.claims else None, json.loads(args.header),
-                        Path(args.output)), end="", flush=True)
+                        Path(args.output), [Path(p) for p in args.others]), end="", flush=True)
 
 
 def numbers(text: str) -> list[float]:
@@ -210,6 +210,8 @@ def artifact_commands(sub) -> None:
     command(sub, "summary", cmd_summary, "a result set in under 100 columns: Table 1's PSNR cells and the claims' verdicts",
             (["--table1"], {"help": "table1.csv", **REQUIRED}), (["--claims"], {"help": "claims.csv (optional)"}),
             (["--header"], {"default": "[]", "help": "JSON list of lines it opens with (the settings)"}),
+            (["--others"], {"nargs": "*", "default": [], "help": "the other tables' CSVs and the tau sweep's probe "
+                            "files, for the whole set's training time"}),
             (["--output"], {"help": "the .md file to write", **REQUIRED}))
 
 

@@ -104,4 +104,4 @@ rule make_summary:
         header=quoted_json([PLAN.settings_line()]),
     shell:
         "python -m ald.cli summary --table1 {input.table1:q} --claims {input.claims:q} --header {params.header}"
-        " --output {output:q} > {log:q} 2>&1"
+        " --others {input.others:q} --output {output:q} > {log:q} 2>&1"

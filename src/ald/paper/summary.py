@@ -1,8 +1,8 @@
 """A result set in under 100 columns: Table 1's PSNR cells beside the paper's, the runs they rest on and their
-training time, and the claims' verdicts.
+training time (and the whole set's, with Tables 2-3 and the tau sweep), and the claims' verdicts.
 
-Read from the set's own table1.csv (and the metrics files it names) and claims.csv, so it cannot disagree
-with them. The demo prints it when it ends, and the README and docs/results.md quote it for the tracked sets
+Read from the set's own table CSVs (and the metrics and probe files they name), the tau sweep's probe files and
+claims.csv, so it cannot disagree with them. The demo prints it when it ends, and the README and docs/results.md quote it for the tracked sets
 (ald.paper.docs).
 """
 from __future__ import annotations
@@ -48,16 +48,50 @@ def trained_on(train_run: dict) -> str:
     return f"{found.get('device_name') or found['device']} ({found.get('precision', 'fp32')})"
 
 
-def training_line(table1: pd.DataFrame) -> str | None:
-    """How many runs Table 1's cells rest on, their training jobs' wall time in all, and where they trained."""
-    files = sorted({name for cell in table1["source_file"].dropna() for name in str(cell).split(";") if name})
-    runs = [json.loads(Path(name).read_text())["train_run"] for name in files if Path(name).is_file()]
+def table_files(table: pd.DataFrame) -> list[str]:
+    """The metrics or probe files a table's cells name."""
+    return sorted({name for cell in table["source_file"].dropna() for name in str(cell).split(";") if name})
+
+
+def train_runs(files: list[str]) -> tuple[list[dict], int]:
+    """The training run behind each result file that exists, once per run record (a run's metrics and probe
+    files name the same record); and how many files name no run (probe files older than that field)."""
+    runs, unnamed = {}, 0
+    for name in files:
+        if Path(name).is_file():
+            if run := json.loads(Path(name).read_text()).get("train_run"):
+                runs.setdefault(run.get("record") or name, run)
+            else:
+                unnamed += 1
+    return list(runs.values()), unnamed
+
+
+def training_line(runs: tuple[list[dict], int], what: str) -> str | None:
+    """How many runs ``what`` rests on, their training jobs' wall time in all, and where they trained."""
+    runs, unnamed = runs
     if not runs:
         return None
     hours = sum(run["wall_seconds"] for run in runs) / 3600
     devices = ", ".join(sorted({trained_on(run) for run in runs}))
-    return (f"Table 1 rests on {len(runs)} trainings, whose jobs took {hours:.1f} h in all (the sum of each "
-            f"run.json's wall_seconds), on {devices}.")
+    trainings = "1 training" if len(runs) == 1 else f"{len(runs)} trainings"
+    return (f"{what} rests on {trainings}, whose jobs took {hours:.1f} h in all (the sum of each "
+            f"run.json's wall_seconds), on {devices}"
+            + (f"; {unnamed} older result files name no run and are not counted." if unnamed else "."))
+
+
+def result_files(path: Path) -> list[str]:
+    """A table CSV's metrics or probe files, or a result file itself."""
+    return table_files(pd.read_csv(path)) if path.suffix == ".csv" else [str(path)]
+
+
+def training_lines(table1: pd.DataFrame, others: list[Path]) -> list[str | None]:
+    """Table 1's runs, then, where the other tables and the tau sweep add runs, the whole set's."""
+    table1_runs = train_runs(table1_files := table_files(table1))
+    every_run = train_runs(sorted(set(table1_files + [f for path in others for f in result_files(path)])))
+    lines = [training_line(table1_runs, "Table 1")]
+    if len(every_run[0]) > len(table1_runs[0]):
+        lines.append(training_line(every_run, "With the loss ablation, the probes and the tau sweep, this set"))
+    return lines
 
 
 def verdict_lines(claims: pd.DataFrame) -> list[str]:
@@ -68,19 +102,23 @@ def verdict_lines(claims: pd.DataFrame) -> list[str]:
     return lines
 
 
-def summary_text(table1_csv: Path, claims_csv: Path | None = None, header: list[str] = ()) -> str:
+def summary_text(table1_csv: Path, claims_csv: Path | None = None, header: list[str] = (),
+                 others: list[Path] = ()) -> str:
+    """``others``: the set's other table CSVs and result files (the tau sweep's probe files), for its training time."""
     table1 = pd.read_csv(table1_csv)
     lines = [w for line in header for w in textwrap.wrap(line, WIDTH)] + [""]
     rows = psnr_rows(table1)
     lines += [rows.to_markdown(index=False, disable_numparse=True) if len(rows) else "No Table 1 cell has a trained run yet.", ""]
-    lines += [w for line in (training_line(table1), not_run_line(table1)) for w in textwrap.wrap(line or "", WIDTH)]
+    lines += [w for line in (*training_lines(table1, list(others)), not_run_line(table1))
+              for w in textwrap.wrap(line or "", WIDTH)]
     if claims_csv is not None:
         lines += ["", "Claims (claims.md has the evidence):", ""] + verdict_lines(pd.read_csv(claims_csv))
     return "\n".join(lines).strip() + "\n"
 
 
-def write_summary(table1_csv: Path, claims_csv: Path | None, header: list[str], out: Path) -> str:
-    text = summary_text(table1_csv, claims_csv, header)
+def write_summary(table1_csv: Path, claims_csv: Path | None, header: list[str], out: Path,
+                  others: list[Path] = ()) -> str:
+    text = summary_text(table1_csv, claims_csv, header, others)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return text

@@ -79,8 +79,11 @@ class FilesMixin:
     def summary_file(self) -> str:
         return f"{self.results}/summary.md"
 
-    def summary_inputs(self) -> dict[str, str]:
-        return {"table1": self.table_files("table1")[0], "claims": self.claims_files()[0]}
+    def summary_inputs(self) -> dict[str, str | list[str]]:
+        """Table 1 and the claims; the other tables and the tau sweep's probe files, for the runs they add."""
+        tables = self.claims_tables()
+        return {"table1": tables.pop("table1"), "claims": self.claims_files()[0],
+                "others": list(tables.values()) + input_files(self.figure_inputs("figure3"))}
 
     def claims_tables(self) -> dict[str, str]:
         """The table CSVs the claims read (each verdict comes from these and the tau sweep's probe files)."""
