@@ -34,7 +34,7 @@ def test_the_whole_set_counts_the_runs_the_other_tables_and_the_sweep_add_once(t
     main = metrics_file(tmp_path / "main.json", 3600, record=record("main"))
     main_probe = metrics_file(tmp_path / "main-probe.json", 3600, record=record("main"))  # the same run, probed
     ablation = metrics_file(tmp_path / "ablation.json", 1800, record=record("ablation"))
-    tau = metrics_file(tmp_path / "tau.json", 1800, record=record("tau"))
+    metrics_file(tmp_path / "tau.json", 1800, record=record("tau"))
     table1 = pd.DataFrame({"source_file": [main]})
     table2 = tmp_path / "table2.csv"
     pd.DataFrame({"source_file": [f"{main};{ablation}"]}).to_csv(table2, index=False)
