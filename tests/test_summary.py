@@ -44,6 +44,9 @@ def test_the_whole_set_counts_the_runs_the_other_tables_and_the_sweep_add_once(t
     assert first.startswith("Table 1 rests on 1 training, whose jobs took 1.0 h")
     assert "this set rests on 3 trainings, whose jobs took 2.0 h" in whole
     assert training_lines(table1, [table3]) == [first]  # nothing added: no second line
+    empty = tmp_path / "empty.csv"
+    empty.write_text("rows\nnone: no run of this configuration belongs in this table\n")  # as a set with no Table 2 cells writes it
+    assert training_lines(table1, [empty]) == [first]
 
 
 def test_headline_summary_counts_every_seed_of_table1(monkeypatch):

@@ -49,7 +49,9 @@ def trained_on(train_run: dict) -> str:
 
 
 def table_files(table: pd.DataFrame) -> list[str]:
-    """The metrics or probe files a table's cells name."""
+    """The metrics or probe files a table's cells name (none for a table with no cells, e.g. no Table 2 rows)."""
+    if "source_file" not in table:
+        return []
     return sorted({name for cell in table["source_file"].dropna() for name in str(cell).split(";") if name})
 
 
