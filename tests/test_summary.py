@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from ald.paper.summary import summary_text, table_files, train_runs, training_line, training_lines
+from ald.paper.summary import run_of_each_file, summary_text, table_files, train_runs, training_line, training_lines
 from conftest import REPO
 
 
@@ -22,11 +22,11 @@ def test_training_line_counts_each_run_once_and_names_its_device(tmp_path):
     unnamed = tmp_path / "d.json"
     unnamed.write_text(json.dumps({"psnr": 20.0}))  # a probe file older than its train_run field
     table1 = pd.DataFrame({"source_file": [f"{on_cpu};{on_gpu}", on_cpu, older, None]})
-    line = training_line(train_runs(table_files(table1) + [str(unnamed)]), "Table 1")
+    line = training_line(train_runs(run_of_each_file(table_files(table1) + [str(unnamed)])), "Table 1")
     assert line.startswith("Table 1 rests on 3 trainings, whose jobs took 1.5 h in all")
     assert line.endswith("on Test CPU (bf16), cuda (fp32), devices their older records do not name; "
                          "1 older result files name no run and are not counted.")
-    assert training_line(train_runs([str(tmp_path / "missing.json")]), "Table 1") is None
+    assert training_line(train_runs(run_of_each_file([str(tmp_path / "missing.json")])), "Table 1") is None
 
 
 def test_the_whole_set_counts_the_runs_the_other_tables_and_the_sweep_add_once(tmp_path):

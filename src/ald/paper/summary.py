@@ -55,17 +55,19 @@ def table_files(table: pd.DataFrame) -> list[str]:
     return sorted({name for cell in table["source_file"].dropna() for name in str(cell).split(";") if name})
 
 
-def train_runs(files: list[str]) -> tuple[list[dict], int]:
-    """The training run behind each result file that exists, once per run record (a run's metrics and probe
-    files name the same record); and how many files name no run (probe files older than that field)."""
-    runs, unnamed = {}, 0
-    for name in files:
-        if Path(name).is_file():
-            if run := json.loads(Path(name).read_text()).get("train_run"):
-                runs.setdefault(run.get("record") or name, run)
-            else:
-                unnamed += 1
-    return list(runs.values()), unnamed
+def run_of_each_file(files: list[str]) -> dict[str, dict | None]:
+    """The training run each result file that exists names (None for probe files older than that field)."""
+    return {name: json.loads(Path(name).read_text()).get("train_run") for name in files if Path(name).is_file()}
+
+
+def train_runs(run_of: dict[str, dict | None]) -> tuple[list[dict], int]:
+    """The training runs behind result files, once per run record (a run's metrics and probe files name the same
+    record); and how many files name no run."""
+    runs = {}
+    for name, run in run_of.items():
+        if run:
+            runs.setdefault(run.get("record") or name, run)
+    return list(runs.values()), sum(run is None for run in run_of.values())
 
 
 def training_line(runs: tuple[list[dict], int], what: str) -> str | None:
@@ -88,8 +90,10 @@ def result_files(path: Path) -> list[str]:
 
 def training_lines(table1: pd.DataFrame, others: list[Path]) -> list[str | None]:
     """Table 1's runs, then, where the other tables and the tau sweep add runs, the whole set's."""
-    table1_runs = train_runs(table1_files := table_files(table1))
-    every_run = train_runs(sorted(set(table1_files + [f for path in others for f in result_files(path)])))
+    table1_files = table_files(table1)
+    run_of = run_of_each_file(sorted(set(table1_files + [f for path in others for f in result_files(path)])))
+    table1_runs = train_runs({name: run_of[name] for name in table1_files if name in run_of})
+    every_run = train_runs(run_of)
     lines = [training_line(table1_runs, "Table 1")]
     if len(every_run[0]) > len(table1_runs[0]):
         lines.append(training_line(every_run, "With the loss ablation, the probes and the tau sweep, this set"))

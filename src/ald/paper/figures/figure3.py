@@ -14,7 +14,8 @@ PAPER_TAU = 0.5  # the mask threshold of the paper's Table 3
 # A probed checkpoint kept before this fraction of the run's epochs is drawn hollow: the run's validation loss rose
 # after it (e.g. a late divergence), so that point shows an earlier stage of training than its neighbours may.
 EARLY_CHECKPOINT = 0.9
-EARLY_LABEL = "hollow: checkpoint kept before 90% of the epochs\n(validation loss rose later; see its history.csv)"
+EARLY_LABEL = (f"hollow: checkpoint kept before {EARLY_CHECKPOINT:.0%} of the epochs\n"
+               "(validation loss rose later; see its history.csv)")
 
 
 def kept_epoch(result: dict) -> tuple[int, int] | None:
