@@ -287,6 +287,20 @@ def test_not_run_leaves_runs_out_with_the_first_matching_reason():
     assert not any("adrenal" in key for key in plan.claims_checks())
 
 
+def test_figure3_names_each_left_out_tau_point_once_grouping_seeds_that_miss_the_same_taus():
+    plan = Plan(config_with(not_run=[
+        {"reason": "needs a GPU", "datasets": ["adrenal"]},
+        {"reason": "seed 44 later", "parts": ["tau_sweep"], "datasets": ["rotated_mnist"], "seeds": [44],
+         "models": ["ald-tau0.2", "ald-tau0.7"]},
+    ]))
+    assert plan.figure_left_out("figure3") == [
+        "adrenal O seeds 42, 43, 44 (every tau): needs a GPU",
+        "rotated_mnist C4 seed 44 (tau 0.2, 0.7): seed 44 later",
+    ]
+    assert set(plan.figure_inputs("figure3")) == {f"{d} C4 seed{s}" for d in ("rotated_mnist", "rotated_blocked_mnist")
+                                                  for s in (42, 43, 44)}
+
+
 def test_a_model_without_a_paper_column_is_a_model_of_our_own():
     """paper_column is optional: such a model trains like any other, its runs carry no paper column."""
     models = {**CONFIG["models"], "ald_small": {"params": {"kind": "ald", "latent_channels": 16}}}

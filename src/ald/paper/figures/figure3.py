@@ -90,18 +90,28 @@ def tau_sweep_figure(sweep: dict[str, dict[str, Path]], paths: list[Path], note:
 @register_figure
 class Figure3(Figure):
     name = "figure3"
-    caption = """Figure 3: linear-probe accuracy of z_v against the mask threshold tau (solid), of the full latent z
+    caption = f"""Figure 3: linear-probe accuracy of z_v against the mask threshold tau (solid), of the full latent z
 (dashed) and the paper's z_v accuracy, a single value at tau = 0.5 (★, "paper, tau 0.5"); right:
-fraction of channels in z_v. A hollow point's run kept a checkpoint from before 90% of its epochs (its
+fraction of channels in z_v. A hollow point's run kept a checkpoint from before {EARLY_CHECKPOINT:.0%} of its epochs (its
 validation loss rose later), so it shows an earlier stage of training."""
 
     def left_out(self, plan) -> list[str]:
-        """Each tau point ``not_run`` leaves out, by run and reason."""
-        points = {}
+        """The tau points ``not_run`` leaves out, by dataset, group and reason; the seeds missing the same taus
+        share one entry, and "every tau" stands for the whole sweep."""
+        every_tau = sorted({tau for tau, _ in plan.configured_tau_points()})
+        taus_of = {}  # (dataset, group, reason) -> {seed: [tau, ...]}
         for tau, run in plan.configured_tau_points():
             if why := plan.unanalysed_reason(run, "tau_sweep"):
-                points.setdefault((run.dataset, run.group, run.seed, why), []).append(f"{tau:g}")
-        return [f"{d} {g} seed {seed} (tau {', '.join(taus)}): {why}" for (d, g, seed, why), taus in points.items()]
+                taus_of.setdefault((run.dataset, run.group, why), {}).setdefault(run.seed, []).append(tau)
+        entries = []
+        for (d, g, why), by_seed in taus_of.items():
+            seeds_of = {}  # the taus left out -> the seeds that miss them
+            for seed, taus in by_seed.items():
+                seeds_of.setdefault(tuple(sorted(taus)), []).append(seed)
+            for taus, seeds in seeds_of.items():
+                shown = "every tau" if list(taus) == every_tau else "tau " + ", ".join(f"{tau:g}" for tau in taus)
+                entries.append(f"{d} {g} seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} ({shown}): {why}")
+        return entries
 
     def inputs(self, plan) -> dict[str, dict[str, str]]:
         """{curve: {tau: probe file}}: a curve per dataset, or per dataset, group and seed where there are several."""
