@@ -53,6 +53,8 @@ def test_claim_a_ald_beats_every_baseline():
     assert result.details == (  # both models by name, with the tables' decimals; the comparison ALD lost first
         "EquivNR 30.50 ± 0.10 vs ALD 30.00 ± 0.10 (PSNR, rmnist C4): ALD not better (pooled std 0.10)",
         "EquivNR 0.050 ± 0.001 vs ALD 0.030 ± 0.001 (RMSE [-1,1], rmnist C4): ALD better (pooled std 0.001)")
+    partial = close.assign(n_seeds=[3, 3, 1, 1], n_planned=3, std=[0.1, 0.001, math.nan, math.nan])  # EquivNR: 1 seed
+    assert rule(evidence(table1=partial)).details[0].startswith("EquivNR 30.50 (1 of 3 seeds) vs ALD 30.00 ± 0.10 (PSNR")
     assert rule(evidence(table1=table1(rows_for("Ours", 30.0)))).verdict.startswith(UNTESTABLE)
     assert "45 of 45" in result.paper  # the paper's own Table 1: Ours best everywhere
 

@@ -36,10 +36,16 @@ def ours_vs(table1: pd.DataFrame | None, rivals: set[str] | None) -> tuple[list[
             outcomes.append(won)
             spread = format_value(pooled_std(ours["std"], rival["std"]), metric)
             (wins if won else losses).append(
-                f"{column} {format_value(rival['mean'], metric, rival['std'])} vs ALD "
-                f"{format_value(ours['mean'], metric, ours['std'])} ({metric}, {dataset} {group}): "
+                f"{column} {cell_text(rival, metric)} vs ALD {cell_text(ours, metric)} ({metric}, {dataset} {group}): "
                 f"ALD {'better' if won else 'not better'} (pooled std {spread})")
     return outcomes, losses + wins
+
+
+def cell_text(row: pd.Series, metric: str) -> str:
+    """A Table 1 cell's mean ± std, and how many of its planned seeds it has where some are missing."""
+    text = format_value(row["mean"], metric, row["std"])
+    seeds, planned = row.get("n_seeds"), row.get("n_planned")
+    return text if pd.isna(planned) or seeds >= planned else f"{text} ({int(seeds)} of {int(planned)} seeds)"
 
 
 def paper_ours_vs(rivals: set[str] | None) -> list[bool]:
