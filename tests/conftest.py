@@ -8,6 +8,17 @@ from ald.sources import save_source
 from ald.sources.glyphs import prepare_glyphs
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def merge(base: dict, overlay: dict) -> None:
+    """Snakemake's config merge: nested dicts merge, everything else replaces."""
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+
+
 SHARED_DATA = Path(os.environ.get("ALD_SHARED_DATA", REPO.parent / "shared" / "data"))
 MNIST_MIRROR = SHARED_DATA / "mnist"
 AIRPLANE_MESHES = SHARED_DATA / "shapenet_airplanes"  # 5 real ShapeNetCore v2 airplanes

@@ -2,12 +2,15 @@
 read back before they are saved."""
 
 import json
+import shlex
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 from ald import probes
 from ald.pairs import Pair
@@ -21,6 +24,8 @@ from ald.paper.figures.figure3 import PAPER_TAU, tau_sweep_figure
 from ald.paper.figures.figure5 import latent_magnitude_figure
 from ald.paper.figures.latent_swap import latent_swap_figure
 from ald.paper.values import TABLE3
+from ald.plan import Plan
+from conftest import REPO, merge
 
 TERMS = {"ald": ["recon", "inv", "const"], "equivnr": ["l1", "ssim"]}
 
@@ -305,3 +310,28 @@ def test_figure3_draws_a_point_hollow_when_its_run_kept_an_early_checkpoint(draw
         assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [0.1]
     assert sum("hollow" in line.get_label() for line in accuracy.lines) == 1
     assert not any("hollow" in line.get_label() for line in fraction.lines)
+
+
+def tracked_plan(result_set: dict) -> Plan:
+    """The plan a tracked result set is built by: config.yaml, its profile's overlay, then its own --configfile."""
+    options = shlex.split(result_set["options"])
+    profile = REPO / options[options.index("--profile") + 1]
+    overlays = [yaml.safe_load((profile / "config.yaml").read_text())["configfile"]]
+    overlays += [value for flag, value in zip(options, options[1:]) if flag == "--configfile"]
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for overlay in overlays:
+        merge(config, yaml.safe_load((REPO / overlay).read_text()))
+    return Plan({**config, "results": result_set["results"]})
+
+
+TRACKED_SETS = yaml.safe_load((REPO / "profiles/tracked.yaml").read_text())["sets"]
+TRACKED_FIGURES = [(s, path) for s in TRACKED_SETS for path in sorted((REPO / s["results"]).glob("figures/*.json"))]
+
+
+@pytest.mark.parametrize("result_set, record", TRACKED_FIGURES,
+                         ids=[str(Path(p).relative_to(REPO)) for _, p in TRACKED_FIGURES])
+def test_every_tracked_figure_shows_what_its_set_now_holds(result_set, record):
+    """A figure's record (<figure>.json) lists the runs it was drawn from: a run added to or left out of the set since
+    leaves a stale figure, which `snakemake <figure> --forcerun make_figure` redraws."""
+    assert TRACKED_FIGURES and json.loads(record.read_text()) == json.loads(
+        json.dumps(tracked_plan(result_set).figure_inputs(record.stem))), f"redraw {record.stem}"

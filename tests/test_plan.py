@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ald.plan import ConfigError, Plan, Run
-from conftest import REPO, require_renders
+from conftest import REPO, merge, require_renders
 
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
 
@@ -164,15 +164,6 @@ def test_profiles_are_overlays_that_resolve():
         config = copy.deepcopy(CONFIG)
         merge(config, yaml.safe_load((REPO / overlay).read_text()))
         assert Plan(config).main_runs(), overlay
-
-
-def merge(base: dict, overlay: dict) -> None:
-    """Snakemake's config merge: nested dicts merge, everything else replaces."""
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = value
 
 
 def test_a_gated_dataset_is_left_out_with_a_note_until_its_terms_are_accepted():
