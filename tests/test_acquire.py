@@ -1,6 +1,5 @@
 import errno
 import hashlib
-import shutil
 import socket
 import urllib.error
 

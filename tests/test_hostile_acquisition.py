@@ -7,7 +7,6 @@ import gzip
 import hashlib
 import io
 import os
-import shutil
 import struct
 import tarfile
 import zipfile
@@ -23,7 +22,7 @@ from ald.sources import oasis
 from ald.sources.adrenal import NpzFormatError
 from ald.sources.mnist import MNIST_FILES, IdxFormatError, read_idx
 from ald.sources.oasis import OASIS_FILES, OASIS_TAR, UnsafeArchiveError, VolumeFileError, read_volume
-from conftest import SHARED_DATA, copy_of_mnist_mirror, require_mnist_mirror
+from conftest import SHARED_DATA, copy_of_mnist_mirror
 
 nibabel = pytest.importorskip("nibabel")
 
