@@ -15,7 +15,7 @@ def metrics_file(path, wall_seconds, **train_run):
 
 def test_training_line_counts_each_run_once_and_names_its_device(tmp_path):
     record = tmp_path / "run.json"
-    record.write_text(json.dumps({"device": "cpu", "device_name": "Test CPU", "precision": "bf16"}))
+    record.write_text(json.dumps({"device": "cpu", "device_name": "Test CPU", "precision": "bf16", "wall_seconds": 3600}))
     on_cpu = metrics_file(tmp_path / "a.json", 3600, record=str(record), device="cpu")
     on_gpu = metrics_file(tmp_path / "b.json", 1800, device="cuda")
     older = metrics_file(tmp_path / "c.json", 0)
@@ -27,6 +27,16 @@ def test_training_line_counts_each_run_once_and_names_its_device(tmp_path):
     assert line.endswith("on Test CPU (bf16), cuda (fp32), devices their older records do not name; "
                          "1 older result files name no run and are not counted.")
     assert training_line(train_runs(run_of_each_file([str(tmp_path / "missing.json")])), "Table 1") is None
+
+
+def test_a_resumed_run_counts_the_epochs_of_all_its_jobs(tmp_path):
+    record = tmp_path / "run.json"  # resumed: its last job took 600 s, its epochs over both jobs 3000 s
+    record.write_text(json.dumps({"device": "cpu", "wall_seconds": 600, "epoch_seconds_total": 3000}))
+    resumed = metrics_file(tmp_path / "a.json", 600, record=str(record))
+    fresh = metrics_file(tmp_path / "b.json", 1800, device="cpu", epoch_seconds_total=1700)
+    table1 = pd.DataFrame({"source_file": [resumed, fresh]})
+    line = training_line(train_runs(run_of_each_file(table_files(table1))), "Table 1")
+    assert line.startswith("Table 1 rests on 2 trainings, whose jobs took 1.3 h in all")
 
 
 def test_the_whole_set_counts_the_runs_the_other_tables_and_the_sweep_add_once(tmp_path):

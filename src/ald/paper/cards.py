@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .summary import training_seconds
 from .tables.frames import format_value
 
 CARD = "MODEL_CARD.md"
@@ -42,7 +43,7 @@ def settings_lines(record: dict) -> list[str]:
     return [f"- Model: {model}; {record['n_parameters']:,} parameters",
             f"- Training: {p['epochs']} epochs, batch {p['batch_size']}, Adam lr {p['lr']}, seed {p['seed']}",
             f"- Trained on: {record['device']} ({record.get('device_name', 'unrecorded')}), "
-            f"{record.get('precision', 'fp32')}, {record['threads']} thread(s), {record['wall_seconds'] / 60:.0f} min",
+            f"{record.get('precision', 'fp32')}, {record['threads']} thread(s), {training_seconds(record) / 60:.0f} min",
             f"- Commit: `{record['git_commit']}`",
             "- Kept checkpoint: the epoch with the lowest validation loss"]
 

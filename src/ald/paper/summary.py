@@ -39,10 +39,22 @@ def not_run_line(table1: pd.DataFrame) -> str | None:
             f"(tables/table1.md says which, and why).")
 
 
+def run_record(train_run: dict) -> dict:
+    """A metrics file's run record when it is here, else what the metrics file copied of it."""
+    record = Path(train_run.get("record", ""))
+    return json.loads(record.read_text()) if record.is_file() else train_run
+
+
+def training_seconds(train_run: dict) -> float:
+    """A run's training time over all its jobs. wall_seconds covers the last job only, so a run resumed from
+    its side checkpoint counts the sum of its epochs' seconds (epoch_seconds_total) where that is larger."""
+    found = run_record(train_run)
+    return max(found["wall_seconds"], found.get("epoch_seconds_total", 0))
+
+
 def trained_on(train_run: dict) -> str:
     """The device a metrics file's run trained on: the CPU or card its run record names, else its device."""
-    record = Path(train_run.get("record", ""))
-    found = json.loads(record.read_text()) if record.is_file() else train_run
+    found = run_record(train_run)
     if "device" not in found:
         return "devices their older records do not name"
     return f"{found.get('device_name') or found['device']} ({found.get('precision', 'fp32')})"
@@ -75,11 +87,11 @@ def training_line(runs: tuple[list[dict], int], what: str) -> str | None:
     runs, unnamed = runs
     if not runs:
         return None
-    hours = sum(run["wall_seconds"] for run in runs) / 3600
+    hours = sum(training_seconds(run) for run in runs) / 3600
     devices = ", ".join(sorted({trained_on(run) for run in runs}))
     trainings = "1 training" if len(runs) == 1 else f"{len(runs)} trainings"
     return (f"{what} rests on {trainings}, whose jobs took {hours:.1f} h in all (the sum of each "
-            f"run.json's wall_seconds), on {devices}"
+            f"run.json's wall_seconds, or of a resumed run's epochs), on {devices}"
             + (f"; {unnamed} older result files name no run and are not counted." if unnamed else "."))
 
 
