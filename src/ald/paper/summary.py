@@ -87,8 +87,9 @@ def training_line(runs: tuple[list[dict], int], what: str) -> str | None:
     runs, unnamed = runs
     if not runs:
         return None
-    hours = sum(training_seconds(run) for run in runs) / 3600
-    devices = ", ".join(sorted({trained_on(run) for run in runs}))
+    records = [run_record(run) for run in runs]  # read each record once; both helpers take it as it is
+    hours = sum(training_seconds(record) for record in records) / 3600
+    devices = ", ".join(sorted({trained_on(record) for record in records}))
     trainings = "1 training" if len(runs) == 1 else f"{len(runs)} trainings"
     return (f"{what} rests on {trainings}, whose jobs took {hours:.1f} h in all (the sum of each "
             f"run.json's wall_seconds, or of a resumed run's epochs), on {devices}"
